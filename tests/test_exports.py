@@ -1,0 +1,31 @@
+"""Pin the public surface: adding or removing a public name is a deliberate act."""
+
+from __future__ import annotations
+
+import inspect
+
+import trioshop
+
+PUBLIC = {
+    "OrderCancelled",
+    "QueueFull",
+    "ShopClosed",
+    "TrioshopError",
+}
+
+
+def test_public_names_are_pinned() -> None:
+    exported = {name for name in dir(trioshop) if not name.startswith("_")}
+    assert exported == PUBLIC
+
+
+def test_public_names_claim_the_package() -> None:
+    for name in PUBLIC:
+        obj = getattr(trioshop, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert obj.__module__ == "trioshop", name
+
+
+def test_public_names_have_docstrings() -> None:
+    for name in PUBLIC:
+        assert inspect.getdoc(getattr(trioshop, name)), name

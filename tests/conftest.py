@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, settings
 # Fast and reproducible in CI; thorough on demand: HYPOTHESIS_PROFILE=thorough pytest
 settings.register_profile(
     "ci",
-    max_examples=40,
+    max_examples=100,
     deadline=None,
     derandomize=True,
     print_blob=True,

@@ -11,6 +11,11 @@ PUBLIC = {
     "QueueFull",
     "ShopClosed",
     "TrioshopError",
+    # the shop
+    "Shop",
+    "ShopStatistics",
+    "Ticket",
+    "open_shop",
 }
 
 

@@ -7,6 +7,12 @@ from ._errors import OrderCancelled as OrderCancelled
 from ._errors import QueueFull as QueueFull
 from ._errors import ShopClosed as ShopClosed
 from ._errors import TrioshopError as TrioshopError
+
+# the shop (worker pool)
+from ._shop import Shop as Shop
+from ._shop import ShopStatistics as ShopStatistics
+from ._shop import Ticket as Ticket
+from ._shop import open_shop as open_shop
 from ._util import fix_module as _fix_module
 
 __version__ = "0.1.0.dev0"

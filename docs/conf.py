@@ -41,6 +41,9 @@ _EXTERNAL = (
     r"|types|builtins)(\..*)?"
 )
 
+# Type variables of generic classes (``Shop[OrderT, ResultT]``) have no page of their own.
+_TYPEVARS = [(r"py:(class|obj)", r"(trioshop\.)?(_[a-z_]+\.)?[A-Za-z]*T")]
+
 if os.environ.get("TRIOSHOP_INTERSPHINX") == "1":
     extensions.append("sphinx.ext.intersphinx")
     intersphinx_mapping = {
@@ -49,8 +52,10 @@ if os.environ.get("TRIOSHOP_INTERSPHINX") == "1":
         "outcome": ("https://outcome.readthedocs.io/en/latest", None),
         "attrs": ("https://www.attrs.org/en/stable", None),
     }
+    nitpick_ignore_regex = _TYPEVARS
 else:
     nitpick_ignore_regex = [
+        *_TYPEVARS,
         (r"py:.*", _EXTERNAL),
         # builtins and typing names used bare in annotations
         (

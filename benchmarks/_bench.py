@@ -63,7 +63,8 @@ def main_args(description: str, *, ops: int = 20_000, rounds: int = 7) -> argpar
     return args
 
 
-def _time_one(fn: Callable[[int], Awaitable[None]], ops: int) -> float:
+def time_one(fn: Callable[[int], Awaitable[None]], ops: int) -> float:
+    """Seconds for one fresh ``trio.run(fn, ops)``."""
     gc.collect()
     start = time.perf_counter()
     trio.run(fn, ops)
@@ -76,7 +77,7 @@ def compare(label: str, *, baseline: Case, candidate: Case, ops: int, rounds: in
     for i in range(rounds):
         order = (baseline, candidate) if i % 2 == 0 else (candidate, baseline)
         for case in order:
-            elapsed = _time_one(case.fn, ops)
+            elapsed = time_one(case.fn, ops)
             if case is baseline:
                 best_base = min(best_base, elapsed)
             else:

@@ -11,6 +11,13 @@ PUBLIC = {
     "QueueFull",
     "ShopClosed",
     "TrioshopError",
+    # Shared equipment (issue #3)
+    "Once",
+    "OnceStatistics",
+    "RWLock",
+    "RWLockStatistics",
+    "WeightedSemaphore",
+    "WeightedSemaphoreStatistics",
 }
 
 

@@ -7,6 +7,14 @@ from ._errors import OrderCancelled as OrderCancelled
 from ._errors import QueueFull as QueueFull
 from ._errors import ShopClosed as ShopClosed
 from ._errors import TrioshopError as TrioshopError
+
+# Shared equipment (issue #3): RWLock, WeightedSemaphore, Once
+from ._once import Once as Once
+from ._once import OnceStatistics as OnceStatistics
+from ._rwlock import RWLock as RWLock
+from ._rwlock import RWLockStatistics as RWLockStatistics
+from ._semaphore import WeightedSemaphore as WeightedSemaphore
+from ._semaphore import WeightedSemaphoreStatistics as WeightedSemaphoreStatistics
 from ._util import fix_module as _fix_module
 
 __version__ = "0.1.0.dev0"

@@ -79,9 +79,8 @@ class Once(Generic[T]):
             book = await recipes()      # fetched on first use, then shared
             ...
 
-    Args:
-        fn: An async function; ``await fn(*args)`` produces the value.
-        *args: Positional arguments for ``fn``.
+    ``fn`` is an async function and ``args`` its positional arguments: ``await
+    fn(*args)`` produces the value.
 
     Raises:
         TypeError: ``fn`` is not an async function.
@@ -138,6 +137,9 @@ class Once(Generic[T]):
         A checkpoint on every path; an already-cancelled caller raises `trio.Cancelled`
         even when the value is ready. Cancelling a waiting caller only stops that caller;
         cancelling the caller running ``fn`` cancels ``fn`` and hands the run on.
+
+        Returns:
+            The value of the one successful run: the same object for every caller.
 
         Raises:
             Exception: whatever ``fn`` raised, in this call or in the run this call

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, Any, final
 
 import attrs
 import trio
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    import contextlib
+    from collections.abc import Coroutine
     from types import TracebackType
 
     from trio.lowlevel import Task
@@ -182,7 +183,7 @@ class RWLock:
         if not self._readers and self._write_waiters:
             self._wake()
 
-    def read(self) -> _ReadLocked:
+    def read(self) -> contextlib.AbstractAsyncContextManager[None]:
         """An async context manager that holds the lock for reading::
 
             async with lock.read():
@@ -258,7 +259,7 @@ class RWLock:
         elif self._write_waiters:
             self._wake()
 
-    def write(self) -> _WriteLocked:
+    def write(self) -> contextlib.AbstractAsyncContextManager[None]:
         """An async context manager that holds the lock for writing::
 
             async with lock.write():
@@ -300,7 +301,7 @@ class _ReadLocked:
     def __init__(self, lock: RWLock) -> None:
         self._lock = lock
 
-    def __aenter__(self) -> Awaitable[None]:
+    def __aenter__(self) -> Coroutine[Any, Any, None]:
         return self._lock.acquire_read()
 
     async def __aexit__(
@@ -321,7 +322,7 @@ class _WriteLocked:
     def __init__(self, lock: RWLock) -> None:
         self._lock = lock
 
-    def __aenter__(self) -> Awaitable[None]:
+    def __aenter__(self) -> Coroutine[Any, Any, None]:
         return self._lock.acquire_write()
 
     async def __aexit__(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, NoReturn, final
+from typing import TYPE_CHECKING, Any, NoReturn, final
 
 import attrs
 import trio
@@ -11,7 +11,8 @@ import trio
 from ._util import check_int
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    import contextlib
+    from collections.abc import Coroutine
     from types import TracebackType
 
 _checkpoint_if_cancelled = trio.lowlevel.checkpoint_if_cancelled
@@ -202,7 +203,7 @@ class WeightedSemaphore:
             self._in_use += n
             _reschedule(task)
 
-    def hold(self, n: int = 1) -> _Hold:
+    def hold(self, n: int = 1) -> contextlib.AbstractAsyncContextManager[None]:
         """An async context manager: ``acquire(n)`` on entry, ``release(n)`` on exit.
 
         Entering is a checkpoint (see `acquire`); leaving releases without one, whatever
@@ -235,7 +236,7 @@ class _Hold:
     def __repr__(self) -> str:
         return f"<hold({self._n}) of {self._sem!r}>"
 
-    def __aenter__(self) -> Awaitable[None]:
+    def __aenter__(self) -> Coroutine[Any, Any, None]:
         return self._sem.acquire(self._n)
 
     async def __aexit__(

@@ -1,3 +1,11 @@
+"""Tests for `trioshop.RWLock`.
+
+Property tests run each example on Trio's virtual clock with ``trio.run(...,
+clock=MockClock(autojump_threshold=0))``. Importing Hypothesis makes Trio's scheduler
+draw its batch order from a Hypothesis-controlled random source, so each example also
+explores (and can shrink) a different interleaving of the tasks.
+"""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

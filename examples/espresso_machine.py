@@ -8,8 +8,8 @@ every shot is counted.
 
 What to notice: the unsafe counter ends below 20 even though Trio runs one task at a
 time: the race happens *across an await*, exactly where Go's data race would be. Trio's
-``Lock`` also raises if a task takes it twice or releases it without holding it, where
-Go's ``sync.Mutex`` would deadlock or corrupt silently.
+``Lock`` also raises if a task takes it twice (Go's ``sync.Mutex`` deadlocks) or
+releases it without holding it (Go lets any goroutine unlock any mutex).
 """
 
 from __future__ import annotations

@@ -66,6 +66,8 @@ else:
             r"KeyboardInterrupt|SystemExit|WouldBlock|Cancelled|EndOfChannel|"
             r"NoneType|Ellipsis|T|ResultT|OrderT|ItemT|OutT|P|R)",
         ),
+        # type variables as autodoc spells them from a private module: Once.__call__ -> T
+        (r"py:.*", r"trioshop\._[a-z_]+\.(T|Ts)"),
     ]
 
 html_theme = "furo"

@@ -16,6 +16,13 @@ PUBLIC = {
     "ShopStatistics",
     "Ticket",
     "open_shop",
+    # Shared equipment (issue #3)
+    "Once",
+    "OnceStatistics",
+    "RWLock",
+    "RWLockStatistics",
+    "WeightedSemaphore",
+    "WeightedSemaphoreStatistics",
 }
 
 

@@ -7,8 +7,12 @@ from ._errors import OrderCancelled as OrderCancelled
 from ._errors import QueueFull as QueueFull
 from ._errors import ShopClosed as ShopClosed
 from ._errors import TrioshopError as TrioshopError
-
-# the shop (worker pool)
+from ._once import Once as Once
+from ._once import OnceStatistics as OnceStatistics
+from ._rwlock import RWLock as RWLock
+from ._rwlock import RWLockStatistics as RWLockStatistics
+from ._semaphore import WeightedSemaphore as WeightedSemaphore
+from ._semaphore import WeightedSemaphoreStatistics as WeightedSemaphoreStatistics
 from ._shop import Shop as Shop
 from ._shop import ShopStatistics as ShopStatistics
 from ._shop import Ticket as Ticket

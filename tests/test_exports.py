@@ -11,6 +11,11 @@ PUBLIC = {
     "QueueFull",
     "ShopClosed",
     "TrioshopError",
+    # Pipelines (issue #4)
+    "Stage",
+    "gather",
+    "merge",
+    "open_pipeline",
 }
 
 

@@ -134,9 +134,9 @@ def merge(
 async def _merge(
     channels: tuple[trio.abc.ReceiveChannel[Any], ...],
 ) -> AsyncIterator[trio.MemoryReceiveChannel[Any]]:
-    await trio.lowlevel.checkpoint_if_cancelled()
     send, receive = trio.open_memory_channel[Any](0)
     try:
+        await trio.lowlevel.checkpoint_if_cancelled()
         async with background_nursery() as nursery:
             with send:
                 for channel in channels:

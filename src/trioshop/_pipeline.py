@@ -457,7 +457,13 @@ def open_pipeline(
 async def _open_pipeline(
     source: object, stages: tuple[Stage, ...], *, collect: bool
 ) -> AsyncIterator[trio.MemoryReceiveChannel[Any]]:
-    await trio.lowlevel.checkpoint_if_cancelled()
+    try:
+        await trio.lowlevel.checkpoint_if_cancelled()
+    except trio.Cancelled:
+        # The source was handed over: a channel is ours to close even so.
+        if isinstance(source, trio.abc.ReceiveChannel):
+            await close_quietly(source)
+        raise
     async with background_nursery() as nursery:
         send, receive = trio.open_memory_channel[Any](0)
         wrap = outcome.Value if (collect and not stages) else _identity

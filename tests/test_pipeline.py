@@ -7,6 +7,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import outcome
 import pytest
 import trio
@@ -535,6 +536,13 @@ def test_Stage_and_open_pipeline_reject_bad_arguments_at_once(
 ) -> None:
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_Stage_is_immutable() -> None:
+    stage = trioshop.Stage(double, workers=2)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        stage.workers = 0  # type: ignore[misc]
+    assert stage.workers == 2
 
 
 def test_Stage_repr_and_fields() -> None:

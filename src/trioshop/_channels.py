@@ -105,8 +105,9 @@ def merge(
     ``async with`` block exits, so their producers see `trio.BrokenResourceError` instead
     of blocking forever. Leaving the block early (``break``, an exception, cancellation)
     cancels the forwarding tasks; items still in flight are dropped with the channel, and
-    the block's own exception leaves unwrapped. Entering and leaving the block are
-    checkpoints.
+    the block's own exception leaves unwrapped. An already-cancelled caller gets
+    `trio.Cancelled` on entry (the inputs are closed even so); leaving the block is a
+    checkpoint.
 
     Args:
         *receive_channels: the channels to fan in; zero channels give a channel that ends
@@ -162,7 +163,7 @@ async def gather(*async_fns: Callable[[], Awaitable[Any]]) -> list[Any]:
 
         shot, milk = await trioshop.gather(pull_shot, steam_milk)
 
-    Pass arguments with `functools.partial`. ``gather`` is a checkpoint, also with no
+    Pass arguments with ``functools.partial``. ``gather`` is a checkpoint, also with no
     functions. Cancelling it cancels every call and raises `trio.Cancelled`.
 
     Args:

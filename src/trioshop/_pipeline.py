@@ -90,7 +90,7 @@ def _classify(name: str, fn: object, run_in: object) -> _Kind:
 
 
 @typing.final
-@attrs.define(eq=False, repr=False)
+@attrs.define(eq=False, repr=False, frozen=True)
 class Stage:
     """One station of the drink line: a function applied to every item, by n workers.
 
@@ -126,8 +126,8 @@ class Stage:
             async for drink in drinks:
                 ...
 
-    A `Stage` is a plain description: it starts nothing by itself and can be used in
-    several pipelines. Cancellation of a running pipeline reaches ``fn`` at its
+    A `Stage` is a plain, immutable description: it starts nothing by itself and can be
+    used in several pipelines at once. Cancellation of a running pipeline reaches ``fn`` at its
     checkpoints; a thread cannot be interrupted, so teardown waits for a running
     ``run_in="thread"`` call to return, while a ``run_in="process"`` worker is killed.
 
@@ -161,7 +161,8 @@ class Stage:
             raise TypeError(f"ordered must be a bool, got {self.ordered!r}")
         if self.run_in not in _RUN_IN:
             raise ValueError(f"run_in must be None, 'thread' or 'process', got {self.run_in!r}")
-        self._kind = _classify("fn", self.fn, self.run_in)
+        # frozen: a Stage can be shared by pipelines, so it is checked once and never changes
+        object.__setattr__(self, "_kind", _classify("fn", self.fn, self.run_in))
 
     def __repr__(self) -> str:
         parts = [f"<trioshop.Stage {_describe(self.fn)} workers={self.workers}"]
@@ -427,8 +428,11 @@ def open_pipeline(
     `trio.Cancelled` and other `BaseException`\\ s are never collected.
 
     Leaving the block early (``break``, an exception, cancellation) cancels every stage
-    and the source: no task is left, and the block's own exception leaves unwrapped.
-    Entering and leaving the block are checkpoints; receiving from the channel is one.
+    and the source: no task is left, and the block's own exception leaves unwrapped (if a
+    stage also fails while shutting down, both come out in one `ExceptionGroup`). Closing
+    the results channel early makes the stages end by themselves. An already-cancelled
+    caller gets `trio.Cancelled` on entry, leaving the block is a checkpoint, and so is
+    every receive from the results channel.
 
     Args:
         source: where the items come from.

@@ -99,6 +99,12 @@ async def test_Stage_async_generator_emits_zero_or_more(autojump_clock: trio.abc
 
 
 async def test_Stage_accepts_partial_and_async_callable_objects() -> None:
+    class Repeat:
+        async def __call__(self, x: int) -> AsyncIterator[int]:
+            for _ in range(2):
+                await trio.lowlevel.checkpoint()
+                yield x
+
     async def scale(factor: int, x: int) -> int:
         await trio.lowlevel.checkpoint()
         return factor * x
@@ -109,9 +115,12 @@ async def test_Stage_accepts_partial_and_async_callable_objects() -> None:
             return -x
 
     async with trioshop.open_pipeline(
-        [1, 2], functools.partial(scale, 10), trioshop.Stage(Negate(), workers=2, ordered=True)
+        [1, 2],
+        functools.partial(scale, 10),
+        trioshop.Stage(Negate(), workers=2, ordered=True),
+        Repeat(),
     ) as out:
-        assert await collect(out) == [-10, -20]
+        assert await collect(out) == [-10, -10, -20, -20]
 
 
 # ---------------------------------------------------------------- fan-out and order
@@ -509,6 +518,16 @@ def plain_gen(x: int) -> Iterator[int]:
             TypeError,
             r"^fn must be picklable with run_in='process'",
         ),
+    ],
+)
+def test_Stage_rejects_bad_arguments_at_once(call: Any, exc: type[Exception], match: str) -> None:
+    with pytest.raises(exc, match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
         (
             lambda: trioshop.open_pipeline(42, sync_fn),
             TypeError,
@@ -531,11 +550,20 @@ def plain_gen(x: int) -> Iterator[int]:
         ),
     ],
 )
-def test_Stage_and_open_pipeline_reject_bad_arguments_at_once(
+def test_open_pipeline_rejects_bad_arguments_at_once(
     call: Any, exc: type[Exception], match: str
 ) -> None:
     with pytest.raises(exc, match=match):
         call()
+
+
+async def test_Stage_and_open_pipeline_calls_are_not_checkpoints() -> None:
+    with trio.testing.assert_no_checkpoints():
+        stage = trioshop.Stage(double, workers=2)
+        manager = trioshop.open_pipeline([1], stage)
+        repr(stage)
+    async with manager as out:
+        assert await collect(out) == [2]
 
 
 def test_Stage_is_immutable() -> None:

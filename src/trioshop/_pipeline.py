@@ -56,7 +56,12 @@ def _classify(name: str, fn: object, run_in: object) -> _Kind:
     """Check that *fn* suits *run_in* and say how to call it; raise ``TypeError`` if not."""
     if not callable(fn):
         raise TypeError(f"{name} must be callable, got {fn!r}")
-    is_agen = inspect.isasyncgenfunction(_unwrap(fn))
+    target = _unwrap(fn)
+    is_agen = inspect.isasyncgenfunction(target) or (
+        not inspect.isroutine(target)
+        # an object whose __call__ is an async generator function
+        and inspect.isasyncgenfunction(getattr(type(target), "__call__", None))  # noqa: B004
+    )
     if run_in is None:
         if is_agen:
             return "agen"

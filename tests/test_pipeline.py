@@ -557,7 +557,9 @@ def test_open_pipeline_rejects_bad_arguments_at_once(
         call()
 
 
-async def test_Stage_and_open_pipeline_calls_are_not_checkpoints() -> None:
+async def test_Stage_and_open_pipeline_calls_are_not_checkpoints(
+    autojump_clock: trio.abc.Clock,
+) -> None:
     with trio.testing.assert_no_checkpoints():
         stage = trioshop.Stage(double, workers=2)
         manager = trioshop.open_pipeline([1], stage)

@@ -7,7 +7,7 @@ Both run their tasks in a nursery that lives inside the caller's ``async with`` 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
 __all__ = ["background_nursery", "close_quietly", "gather", "merge"]
+
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -63,9 +65,7 @@ async def background_nursery() -> AsyncIterator[trio.Nursery]:
             del to_raise, body_exc
 
 
-async def _forward(
-    source: trio.abc.ReceiveChannel[Any], send: trio.MemorySendChannel[Any]
-) -> None:
+async def _forward(source: trio.abc.ReceiveChannel[T], send: trio.MemorySendChannel[T]) -> None:
     with send:
         try:
             async for item in source:
@@ -87,8 +87,8 @@ async def close_quietly(channel: trio.abc.AsyncResource) -> None:
 
 
 def merge(
-    *receive_channels: trio.abc.ReceiveChannel[Any],
-) -> AbstractAsyncContextManager[trio.MemoryReceiveChannel[Any]]:
+    *receive_channels: trio.abc.ReceiveChannel[T],
+) -> AbstractAsyncContextManager[trio.MemoryReceiveChannel[T]]:
     """Fan in: one receive channel carrying every item of every input channel.
 
     Espresso shots come off the machine on one counter, steamed milk on another; the
@@ -133,9 +133,9 @@ def merge(
 
 @asynccontextmanager
 async def _merge(
-    channels: tuple[trio.abc.ReceiveChannel[Any], ...],
-) -> AsyncIterator[trio.MemoryReceiveChannel[Any]]:
-    send, receive = trio.open_memory_channel[Any](0)
+    channels: tuple[trio.abc.ReceiveChannel[T], ...],
+) -> AsyncIterator[trio.MemoryReceiveChannel[T]]:
+    send, receive = trio.open_memory_channel[T](0)
     try:
         await trio.lowlevel.checkpoint_if_cancelled()
         async with background_nursery() as nursery:
@@ -150,7 +150,7 @@ async def _merge(
             await close_quietly(channel)
 
 
-async def gather(*async_fns: Callable[[], Awaitable[Any]]) -> list[Any]:
+async def gather(*async_fns: Callable[[], Awaitable[T]]) -> list[T]:
     """Run every function at once; return their results in argument order.
 
     One espresso and one jug of steamed milk make a latte: start both, wait for both.
@@ -186,7 +186,7 @@ async def gather(*async_fns: Callable[[], Awaitable[Any]]) -> list[Any]:
         return []
     results: list[Any] = [None] * len(async_fns)
 
-    async def run_one(index: int, fn: Callable[[], Awaitable[Any]]) -> None:
+    async def run_one(index: int, fn: Callable[[], Awaitable[T]]) -> None:
         results[index] = await fn()
 
     async with trio.open_nursery() as nursery:

@@ -23,6 +23,11 @@ PUBLIC = {
     "RWLockStatistics",
     "WeightedSemaphore",
     "WeightedSemaphoreStatistics",
+    # Pipelines (issue #4)
+    "Stage",
+    "gather",
+    "merge",
+    "open_pipeline",
 }
 
 

@@ -3,12 +3,16 @@
 Everything public is re-exported here; the implementation lives in private modules.
 """
 
+from ._channels import gather as gather
+from ._channels import merge as merge
 from ._errors import OrderCancelled as OrderCancelled
 from ._errors import QueueFull as QueueFull
 from ._errors import ShopClosed as ShopClosed
 from ._errors import TrioshopError as TrioshopError
 from ._once import Once as Once
 from ._once import OnceStatistics as OnceStatistics
+from ._pipeline import Stage as Stage
+from ._pipeline import open_pipeline as open_pipeline
 from ._rwlock import RWLock as RWLock
 from ._rwlock import RWLockStatistics as RWLockStatistics
 from ._semaphore import WeightedSemaphore as WeightedSemaphore

@@ -692,3 +692,21 @@ async def test_Shop_checkpoint_contract() -> None:
             ticket.cancel()
             shop.close()
             shop.cancel()
+
+
+async def test_Shop_statistics_count_a_handed_over_order_as_in_progress() -> None:
+    gate = Gate()
+    async with trioshop.open_shop(gate, baristas=1) as shop:
+        await trio.testing.wait_all_tasks_blocked()
+        ticket = shop.try_place_order("latte")  # the idle barista has not run yet
+        stats = shop.statistics()
+        assert (stats.accepted, stats.queued, stats.in_progress, stats.idle_baristas) == (
+            1,
+            0,
+            1,
+            0,
+        )
+        assert repr(ticket) == "<trioshop.Ticket 'latte' being made>"
+        ticket.cancel()  # withdrawn before it started: no longer in progress
+        await trio.testing.wait_all_tasks_blocked()
+        assert shop.statistics().in_progress == 0

@@ -221,7 +221,7 @@ class ShopStatistics:
     queue_size: int
     #: Orders accepted and waiting for a barista.
     queued: int
-    #: Orders being made right now.
+    #: Orders handed to a barista and not finished (being made, or about to be).
     in_progress: int
     #: Baristas waiting for an order.
     idle_baristas: int
@@ -413,6 +413,7 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
         self._accepted += 1
         if self._idle:
             ticket._state = _HANDED
+            self._in_progress += 1
             trio.lowlevel.reschedule(self._idle.popleft(), outcome.Value(ticket))
         else:
             self._queue.append(ticket)
@@ -442,6 +443,7 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
         else:
             return None
         ticket._state = _HANDED
+        self._in_progress += 1
         return ticket
 
     def _stop(self, reason: str) -> None:
@@ -504,20 +506,20 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
                 ticket = await self._wait_for_order()
                 if ticket is None:
                     return True
+            # From here on the ticket counts as in progress until it is resolved.
             if ticket._withdrawn:
-                ticket._resolve_cancelled(_WITHDRAWN)
+                self._skip(ticket, _WITHDRAWN)
                 continue
             if self._stop_reason is not None:
-                ticket._resolve_cancelled(self._stop_reason)
+                self._skip(ticket, self._stop_reason)
                 continue
             deadline = ticket.deadline
             if deadline is not None:
                 if trio.current_time() >= deadline:
-                    ticket._resolve_cancelled(_DEADLINE)
+                    self._skip(ticket, _DEADLINE)
                     continue
                 scope.deadline = deadline
             ticket._scope = scope
-            self._in_progress += 1
             try:
                 value = await handler(ticket.order)
             except Exception as exc:
@@ -537,6 +539,11 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
                 return False
             if deadline is not None:
                 scope.deadline = math.inf
+
+    def _skip(self, ticket: Ticket[ResultT], reason: str) -> None:
+        """Cancel a handed-over order without starting it."""
+        self._in_progress -= 1
+        ticket._resolve_cancelled(reason)
 
     async def _wait_for_order(self) -> Ticket[ResultT] | None:
         task = trio.lowlevel.current_task()

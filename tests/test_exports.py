@@ -11,6 +11,9 @@ PUBLIC = {
     "QueueFull",
     "ShopClosed",
     "TrioshopError",
+    # When things break (issue #5)
+    "TokenBucket",
+    "TokenBucketStatistics",
 }
 
 

@@ -7,6 +7,10 @@ from ._errors import OrderCancelled as OrderCancelled
 from ._errors import QueueFull as QueueFull
 from ._errors import ShopClosed as ShopClosed
 from ._errors import TrioshopError as TrioshopError
+
+# When things break (issue #5): rate limiting, circuit breaking, retries
+from ._ratelimit import TokenBucket as TokenBucket
+from ._ratelimit import TokenBucketStatistics as TokenBucketStatistics
 from ._util import fix_module as _fix_module
 
 __version__ = "0.1.0.dev0"

@@ -12,6 +12,10 @@ PUBLIC = {
     "ShopClosed",
     "TrioshopError",
     # When things break (issue #5)
+    "BreakerState",
+    "CircuitBreaker",
+    "CircuitBreakerStatistics",
+    "CircuitOpen",
     "TokenBucket",
     "TokenBucketStatistics",
 }

@@ -12,12 +12,14 @@ PUBLIC = {
     "ShopClosed",
     "TrioshopError",
     # When things break (issue #5)
+    "Backoff",
     "BreakerState",
     "CircuitBreaker",
     "CircuitBreakerStatistics",
     "CircuitOpen",
     "TokenBucket",
     "TokenBucketStatistics",
+    "retry",
 }
 
 

@@ -14,6 +14,8 @@ from ._errors import ShopClosed as ShopClosed
 from ._errors import TrioshopError as TrioshopError
 from ._ratelimit import TokenBucket as TokenBucket
 from ._ratelimit import TokenBucketStatistics as TokenBucketStatistics
+from ._retry import Backoff as Backoff
+from ._retry import retry as retry
 from ._util import fix_module as _fix_module
 
 __version__ = "0.1.0.dev0"

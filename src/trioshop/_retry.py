@@ -90,7 +90,9 @@ class Backoff:
     initial: float = attrs.field(default=0.1, kw_only=True)
     multiplier: float = attrs.field(default=2.0, kw_only=True)
     max_delay: float = attrs.field(default=10.0, kw_only=True)
-    jitter: Jitter = attrs.field(default="full", kw_only=True)
+    jitter: Literal["full", "equal", "decorrelated"] | float | None = attrs.field(
+        default="full", kw_only=True
+    )
 
     def __attrs_post_init__(self) -> None:
         # Frozen: validated values are written back with object.__setattr__.

@@ -195,7 +195,6 @@ class TokenBucket:
         n = self._check_n(n)
         if self._waiting or not self._take_if_ready(n, trio.current_time()):
             raise trio.WouldBlock
-        return
 
     async def acquire(self, n: int = 1) -> None:
         """Take ``n`` tokens, waiting in line for them if needed.

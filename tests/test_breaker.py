@@ -604,3 +604,47 @@ def test_CircuitBreaker_matches_reference_state_machine(
                 call.scope.cancel()
 
     trio.run(main, clock=clock)
+
+
+async def test_CircuitBreaker_is_failure_is_not_asked_about_ignored_results(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    asked: list[BaseException] = []
+
+    def is_failure(exc: BaseException) -> bool:
+        asked.append(exc)
+        return True
+
+    breaker = CircuitBreaker(failure_threshold=1, is_failure=is_failure)
+    with trio.move_on_after(1):
+        await breaker.call(trio.sleep_forever)  # cancelled: nothing to ask
+    assert asked == []
+    release = trio.Event()
+
+    async def slow_fail() -> None:
+        await release.wait()
+        raise Broken
+
+    async def call_slow_fail() -> None:
+        with pytest.raises(Broken):
+            await breaker.call(slow_fail)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(call_slow_fail)  # admitted while closed
+        await trio.testing.wait_all_tasks_blocked()
+        await fail_n(breaker, 1)  # opens: a new generation
+        assert len(asked) == 1
+        release.set()  # the slow failure is from the old generation: ignored
+    assert len(asked) == 1
+    assert breaker.statistics().ignored == 2
+
+
+async def test_CircuitBreaker_is_failure_that_raises_counts_as_nothing() -> None:
+    def is_failure(exc: BaseException) -> bool:
+        raise RuntimeError("bad classifier")
+
+    breaker = CircuitBreaker(failure_threshold=1, is_failure=is_failure)
+    with pytest.raises(RuntimeError, match="bad classifier"):
+        await breaker.call(fail)
+    stats = breaker.statistics()
+    assert (stats.state, stats.in_flight, stats.failures) == (CLOSED, 0, 0)

@@ -118,7 +118,8 @@ class CircuitBreaker:
         success_threshold: consecutive half-open successes that close it, ``>= 1``.
         is_failure: ``is_failure(exc) -> bool`` decides whether an `Exception` counts
             as a failure (default: every one does). It is called once per leaf of an
-            exception group.
+            exception group, and only for results that count. It should not raise; if
+            it does, the call counts as nothing and that exception propagates.
         on_state_change: ``on_state_change(old, new)`` is called synchronously on every
             transition, the lazy open → half-open one included. It should not raise;
             if it does, the exception propagates to the caller that caused the
@@ -237,7 +238,6 @@ class CircuitBreaker:
 
     def _record(self, generation: int, exc: BaseException | None) -> None:
         self._in_flight -= 1
-        outcome = self._classify(exc)
         now = trio.current_time()
         self._refresh(now)
         if generation != self._generation:
@@ -245,6 +245,9 @@ class CircuitBreaker:
             return
         if self._state is BreakerState.HALF_OPEN:
             self._half_open_running -= 1
+        # is_failure runs last, once the bookkeeping is consistent: if it raises, the
+        # call counts as nothing and its exception propagates.
+        outcome = self._classify(exc)
         if outcome == "nothing":
             self._ignored += 1
         elif outcome == "success":

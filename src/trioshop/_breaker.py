@@ -41,6 +41,9 @@ class BreakerState(enum.Enum):
     """On trial: a few calls go through to find out whether the machine works again."""
 
 
+_CLOSED = BreakerState.CLOSED
+
+
 @attrs.frozen
 class CircuitBreakerStatistics:
     """A snapshot of a :class:`CircuitBreaker`, from :meth:`CircuitBreaker.statistics`."""
@@ -300,7 +303,8 @@ class CircuitBreaker:
             check_async_callable("fn", fn)
         # No checkpoint of our own on the way in: the call is exactly as much a
         # checkpoint as fn is (see the docstring), and costs next to nothing more.
-        if self._state is BreakerState.CLOSED:
+        closed = self._state is _CLOSED
+        if closed:
             # The closed path, inlined: no clock reading, no state change possible.
             generation = self._generation
             self._in_flight += 1
@@ -318,7 +322,8 @@ class CircuitBreaker:
         except BaseException as exc:
             self._record(generation, exc)
             raise
-        if generation == self._generation and self._state is BreakerState.CLOSED:
+        if closed and generation == self._generation:
+            # Still the same closed generation (any transition bumps it): a success.
             self._in_flight -= 1
             self._successes += 1
             self._consecutive_failures = 0

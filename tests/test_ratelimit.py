@@ -312,17 +312,21 @@ _requests = st.lists(
     requests=_requests,
     prefill_wait=st.floats(0, 1, allow_nan=False),
 )
-def test_TokenBucket_never_grants_more_than_burst_plus_rate_t(
+def test_TokenBucket_is_fifo_and_never_grants_more_than_burst_plus_rate_t(
     rate: float, burst: int, requests: list[tuple[float, int, float | None]], prefill_wait: float
 ) -> None:
     grants: list[tuple[float, int]] = []
     outcomes: dict[int, str] = {}
+    asked: list[int] = []
+    granted_order: list[int] = []
 
     async def customer(i: int, arrive: float, n: int, patience: float | None) -> None:
         await trio.sleep(arrive)
         with trio.move_on_after(math.inf if patience is None else patience):
+            asked.append(i)
             await bucket.acquire(n)
             grants.append((trio.current_time(), n))
+            granted_order.append(i)
             outcomes[i] = "granted"
             return
         outcomes[i] = "gave up"
@@ -343,6 +347,11 @@ def test_TokenBucket_never_grants_more_than_burst_plus_rate_t(
     assert sum(n for _, n in grants) == stats[0].granted
     assert stats[0].waiting == 0
     assert all(outcomes[i] == "granted" for i, r in enumerate(requests) if r[2] is None)
+    # First come, first served: whoever asked first got their tokens no later. (Grants
+    # at the same instant are reported after a schedule point, in any order.)
+    granted_at = {i: t for i, (t, _) in zip(granted_order, grants, strict=True)}
+    in_order = [granted_at[i] for i in asked if i in granted_at]
+    assert in_order == sorted(in_order)
     # In any window [a, b], at most burst + rate * (b - a) tokens were granted.
     times = sorted(grants)
     for i, (a, _) in enumerate(times):

@@ -28,6 +28,15 @@ PUBLIC = {
     "gather",
     "merge",
     "open_pipeline",
+    # When things break (issue #5)
+    "Backoff",
+    "BreakerState",
+    "CircuitBreaker",
+    "CircuitBreakerStatistics",
+    "CircuitOpen",
+    "TokenBucket",
+    "TokenBucketStatistics",
+    "retry",
 }
 
 

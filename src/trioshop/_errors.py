@@ -42,3 +42,18 @@ class OrderCancelled(TrioshopError):
         super().__init__(reason)
         #: Why the order was cancelled, in words (``"withdrawn"``, ``"deadline passed"``, ...).
         self.reason = reason
+
+
+class CircuitOpen(TrioshopError):
+    """A :class:`~trioshop.CircuitBreaker` turned the call away; the function was not called.
+
+    The breaker is open (the machine is broken and nobody may use it until
+    ``reset_timeout`` has passed), or it is half-open and already has as many trial
+    calls running as it allows. ``retry_after`` says how many seconds remain until the
+    breaker lets a trial call through (``0.0`` when it is half-open and only busy).
+    """
+
+    def __init__(self, retry_after: float, *, state: str = "open") -> None:
+        super().__init__(f"circuit {state}: retry after {retry_after:.3g}s")
+        #: Seconds (on Trio's clock) until the breaker admits a trial call again.
+        self.retry_after = retry_after

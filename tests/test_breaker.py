@@ -648,3 +648,35 @@ async def test_CircuitBreaker_is_failure_that_raises_counts_as_nothing() -> None
         await breaker.call(fail)
     stats = breaker.statistics()
     assert (stats.state, stats.in_flight, stats.failures) == (CLOSED, 0, 0)
+    assert (stats.successes, stats.ignored) == (0, 1)  # counted, as nothing
+
+
+async def test_CircuitBreaker_every_finished_call_is_counted_once_when_callbacks_raise(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    def on_state_change(old: BreakerState, new: BreakerState) -> None:
+        if new is HALF_OPEN:
+            raise RuntimeError("bad listener")
+
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=1, on_state_change=on_state_change)
+    release = trio.Event()
+
+    async def slow_ok() -> str:
+        await release.wait()
+        return "espresso"
+
+    async def call_slow_ok() -> None:
+        # Its result is from before the breaker opened; recording it performs the lazy
+        # open -> half-open transition, whose listener raises.
+        with pytest.raises(RuntimeError, match="bad listener"):
+            await breaker.call(slow_ok)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(call_slow_ok)
+        await trio.testing.wait_all_tasks_blocked()
+        await fail_n(breaker, 1)
+        await trio.sleep(2)
+        release.set()
+    stats = breaker.statistics()
+    assert stats.state is HALF_OPEN
+    assert (stats.in_flight, stats.successes, stats.failures, stats.ignored) == (0, 0, 1, 1)

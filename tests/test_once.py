@@ -240,6 +240,84 @@ async def test_Once_fn_awaiting_its_own_once_raises() -> None:
     assert once.statistics() == OnceStatistics(False, False, 0, 1, 1)
 
 
+async def test_Once_fn_awaiting_its_own_once_from_a_nested_task_raises() -> None:
+    once: Once[int]
+
+    async def grandchild() -> None:
+        await once()
+
+    async def child() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(grandchild)
+
+    async def fetch() -> int:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(child)
+        return 1
+
+    once = Once(fetch)
+    with (
+        trio.fail_after(1),
+        pytest.RaisesGroup(
+            pytest.RaisesGroup(
+                pytest.RaisesExc(
+                    RuntimeError, match="fn awaited its own Once and would wait forever"
+                )
+            )
+        ),
+    ):
+        await once()
+    assert once.statistics() == OnceStatistics(False, False, 0, 1, 1)
+
+
+async def test_Once_fn_starting_a_task_that_awaits_the_once_raises() -> None:
+    once: Once[int]
+
+    async def starter(outer: trio.Nursery) -> int:
+        # Until it calls started(), the new task lives in a nursery opened by fn's task.
+        async def task(*, task_status: trio.TaskStatus[None]) -> None:
+            await once()
+            task_status.started()
+
+        await outer.start(task)
+        return 1
+
+    async with trio.open_nursery() as outer:
+        once = Once(starter, outer)
+        with trio.fail_after(1), pytest.raises(RuntimeError, match="awaited its own Once"):
+            await once()
+
+
+async def test_Once_child_of_the_runner_from_before_the_run_just_waits(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    release = trio.Event()
+    got: list[object] = []
+
+    async def fetch() -> Book:
+        await release.wait()
+        return Book(1)
+
+    once = Once(fetch)
+
+    async def child() -> None:
+        await trio.sleep(0.5)  # the parent's run is in progress by now
+        assert once.statistics().running
+        got.append(await once())  # waits for that run: no deadlock, no error
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(child)
+        nursery.start_soon(_set_later, release)
+        value = await once()
+    assert got == [value]
+    assert once.statistics().runs == 1
+
+
+async def _set_later(event: trio.Event) -> None:
+    await trio.sleep(1)
+    event.set()
+
+
 # -- property ------------------------------------------------------------------------------
 
 _callers = st.lists(

@@ -267,6 +267,18 @@ def test_TokenBucket_invalid_arguments(
         TokenBucket(**kwargs)
 
 
+async def test_TokenBucket_rate_beyond_the_float_range_is_infinite() -> None:
+    # An int too large for a float is a valid rate (> 0), not an OverflowError.
+    bucket = TokenBucket(10**400, burst=2)
+    assert bucket.rate == math.inf
+    for _ in range(10):
+        bucket.acquire_nowait(2)
+    bucket.rate = 10**400
+    assert bucket.rate == math.inf
+    with pytest.raises(ValueError, match="rate must be > 0, got -1000"):
+        bucket.rate = -(10**400)
+
+
 @pytest.mark.parametrize(
     ("n", "exc", "message"),
     [

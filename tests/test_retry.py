@@ -61,6 +61,20 @@ def test_Backoff_huge_exponents_stay_capped() -> None:
     assert take(3, Backoff(initial=0, multiplier=3, max_delay=5, jitter=None)) == [0.0] * 3
 
 
+def test_Backoff_overflowing_power_does_not_jump_to_max_delay() -> None:
+    # multiplier**k overflows a float at k = 1024 for 2.0, but initial * multiplier**k
+    # does not: 0 * anything is 0, and a tiny initial is still far below max_delay.
+    zero = list(itertools.islice(Backoff(initial=0, jitter=None).base_delays(), 1100))
+    assert zero == [0.0] * 1100
+    tiny = Backoff(initial=1e-300, max_delay=1e10, jitter=None)
+    delays = list(itertools.islice(tiny.base_delays(), 1030))
+    assert delays[1024] == pytest.approx(1e-300 * 2.0**1000 * 2.0**24)
+    assert delays == sorted(delays)
+    assert delays[-1] < 1e10
+    capped = list(itertools.islice(tiny.base_delays(), 1045))
+    assert capped[-1] == 1e10  # 1e-300 * 2**1043 > 1e10: the cap still applies
+
+
 def test_Backoff_defaults() -> None:
     backoff = Backoff()
     assert (backoff.initial, backoff.multiplier, backoff.max_delay, backoff.jitter) == (
@@ -130,6 +144,9 @@ def test_Backoff_delays_lie_within_their_jitter_bounds(
         ({"initial": -0.1}, ValueError, "initial must be >= 0, got -0.1"),
         ({"initial": math.nan}, ValueError, "initial must not be NaN"),
         ({"initial": math.inf}, ValueError, "initial must be finite, got inf"),
+        ({"initial": 10**400}, ValueError, "initial must be finite, got 1000"),
+        ({"multiplier": 10**400}, ValueError, "multiplier must be finite, got 1000"),
+        ({"initial": -(10**400)}, ValueError, "initial must be finite, got -1000"),
         ({"initial": "1"}, TypeError, "initial must be a number, got '1'"),
         ({"multiplier": 0.5}, ValueError, "multiplier must be >= 1, got 0.5"),
         ({"multiplier": math.nan}, ValueError, "multiplier must not be NaN"),

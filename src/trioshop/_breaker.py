@@ -63,7 +63,8 @@ class CircuitBreakerStatistics:
     rejections: int
     """Calls turned away with :exc:`~trioshop.CircuitOpen`."""
     ignored: int
-    """Calls whose result did not count: cancelled, or finished after a state change."""
+    """Calls whose result did not count: cancelled, finished after a state change, or
+    judged by an ``is_failure`` that raised."""
 
 
 _Outcome = Literal["success", "failure", "nothing"]
@@ -242,15 +243,22 @@ class CircuitBreaker:
     def _record(self, generation: int, exc: BaseException | None) -> None:
         self._in_flight -= 1
         now = trio.current_time()
-        self._refresh(now)
-        if generation != self._generation:
+        # Calls are only admitted closed or half-open, so an open breaker (due for the
+        # lazy transition or not) never has the generation of a call that ends: count
+        # the call before on_state_change runs, in case it raises.
+        if generation != self._generation or self._state is BreakerState.OPEN:
             self._ignored += 1
+            self._refresh(now)
             return
         if self._state is BreakerState.HALF_OPEN:
             self._half_open_running -= 1
         # is_failure runs last, once the bookkeeping is consistent: if it raises, the
         # call counts as nothing and its exception propagates.
-        outcome = self._classify(exc)
+        try:
+            outcome = self._classify(exc)
+        except BaseException:
+            self._ignored += 1
+            raise
         if outcome == "nothing":
             self._ignored += 1
         elif outcome == "success":

@@ -12,6 +12,7 @@ from ._util import check_async_callable
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from trio import Nursery
     from trio.lowlevel import Task
 
 T = TypeVar("T")
@@ -47,9 +48,28 @@ class _Run:
     """One call of ``fn``: the task running it and, once over, how it ended."""
 
     task: Task
+    # The nurseries the task had open when the run began: a task living in any nursery
+    # the run opened after that can only finish after the run, so it must not wait.
+    outer_nurseries: tuple[Nursery, ...]
     finished: trio.Event = attrs.field(factory=trio.Event)
     succeeded: bool = False
     error: Exception | None = None
+
+
+def _inside_run(run: _Run, task: Task) -> bool:
+    """True if *task* is the task running *run*, or lives in a nursery the run opened.
+
+    Such a task waiting for the run would deadlock: the run cannot end before the
+    nursery closes, and the nursery cannot close before the task ends.
+    """
+    while task is not run.task:
+        nursery = task.parent_nursery
+        if nursery is None:
+            return False
+        if nursery.parent_task is run.task:
+            return not any(nursery is outer for outer in run.outer_nurseries)
+        task = nursery.parent_task
+    return True
 
 
 @final
@@ -144,7 +164,8 @@ class Once(Generic[T]):
         Raises:
             Exception: whatever ``fn`` raised, in this call or in the run this call
                 waited for.
-            RuntimeError: ``fn`` awaited its own `Once` (it would wait for itself forever).
+            RuntimeError: ``fn`` awaited its own `Once`, directly or from a task in a
+                nursery it opened (it would wait for itself forever).
         """
         await _checkpoint_if_cancelled()
         while True:
@@ -154,7 +175,7 @@ class Once(Generic[T]):
             run = self._run
             if run is None:
                 return await self._run_fn()
-            if run.task is _current_task():
+            if _inside_run(run, _current_task()):
                 raise RuntimeError(f"{self!r}: fn awaited its own Once and would wait forever")
             await run.finished.wait()
             if run.succeeded:
@@ -164,7 +185,8 @@ class Once(Generic[T]):
             # The run was abandoned (its task was cancelled): try again.
 
     async def _run_fn(self) -> T:
-        run = self._run = _Run(_current_task())
+        task = _current_task()
+        run = self._run = _Run(task, tuple(task.child_nurseries))
         self._runs += 1
         try:
             value = await self._fn(*self._args)

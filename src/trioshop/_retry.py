@@ -113,7 +113,9 @@ class Backoff:
             try:
                 delay = self.initial * self.multiplier**k
             except OverflowError:
-                delay = math.inf
+                # multiplier**k alone is too big for a float; the product may not be
+                # (0 stays 0, a tiny initial may still be short of max_delay).
+                delay = _product_of_powers(self.initial, self.multiplier, k)
             if delay >= self.max_delay:
                 break
             yield delay
@@ -146,6 +148,17 @@ class Backoff:
             else:
                 assert isinstance(jitter, float)
                 yield base * rng.uniform(1 - jitter, 1 + jitter)
+
+
+def _product_of_powers(initial: float, multiplier: float, k: int) -> float:
+    """``initial * multiplier**k`` when ``multiplier**k`` overflows (``math.inf`` if the
+    product does too)."""
+    if initial == 0:
+        return 0.0
+    try:
+        return math.exp(math.log(initial) + k * math.log(multiplier))
+    except OverflowError:
+        return math.inf
 
 
 def _leaves(exc: BaseException) -> Iterator[BaseException]:

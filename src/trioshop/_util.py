@@ -41,7 +41,10 @@ def check_float(
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
         _type_error(name, "a number", value)
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an int beyond the float range: infinite, for our purposes
+        result = math.inf if value > 0 else -math.inf
     if math.isnan(result):
         raise ValueError(f"{name} must not be NaN")
     if not allow_inf and math.isinf(result):

@@ -99,11 +99,32 @@ async def test_CircuitBreaker_half_opens_lazily_strictly_after_reset_timeout(
     assert breaker.state is OPEN  # exactly reset_timeout: not yet
     with pytest.raises(CircuitOpen) as info:
         await breaker.call(ok)
-    assert info.value.retry_after == 0.0
-    autojump_clock.jump(1e-6)
+    # Not 0.0: sleeping retry_after must get past the boundary, or a retry loop would
+    # spin for ever under MockClock. It is the smallest step that does.
+    assert 0.0 < info.value.retry_after < 1e-9
+    await trio.sleep(info.value.retry_after)
     assert seen == [(CLOSED, OPEN)]  # lazy: nothing happened until someone looked
     assert breaker.state is HALF_OPEN
     assert seen == [(CLOSED, OPEN), (OPEN, HALF_OPEN)]
+
+
+async def test_CircuitBreaker_sleeping_retry_after_in_a_loop_gets_through(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=17.5)
+    await fail_n(breaker, 1)
+    start = trio.current_time()
+    hints = []
+    while True:
+        try:
+            await breaker.call(ok)
+            break
+        except CircuitOpen as exc:
+            hints.append(exc.retry_after)
+            await trio.sleep(exc.retry_after)
+        assert len(hints) < 5, hints
+    assert trio.current_time() - start == pytest.approx(17.5)
+    assert hints[0] == 17.5
 
 
 async def test_CircuitBreaker_half_open_limits_concurrent_trials(

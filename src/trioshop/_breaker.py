@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import math
 import typing
 from typing import TYPE_CHECKING, Literal, TypeVar, TypeVarTuple, Unpack
 
@@ -210,7 +211,14 @@ class CircuitBreaker:
         return self._state
 
     def _retry_after(self, now: float) -> float:
-        return max(0.0, self._opened_at + self._reset_timeout - now)
+        # Half-open comes strictly after opened_at + reset_timeout. At that very instant
+        # the exact remainder is 0, and `await trio.sleep(exc.retry_after)` in a loop would
+        # spin for ever under MockClock: hint the first moment that is past it instead.
+        ready_at = self._opened_at + self._reset_timeout
+        remaining = ready_at - now
+        if remaining > 0:
+            return remaining
+        return math.nextafter(ready_at, math.inf) - now
 
     def _admit(self) -> int:
         """Admit one call now, or raise `CircuitOpen`; returns its generation."""

@@ -50,7 +50,11 @@ class CircuitOpen(TrioshopError):
     The breaker is open (the machine is broken and nobody may use it until
     ``reset_timeout`` has passed), or it is half-open and already has as many trial
     calls running as it allows. ``retry_after`` says how many seconds remain until the
-    breaker lets a trial call through (``0.0`` when it is half-open and only busy).
+    breaker lets a trial call through; sleeping that long and calling again gets past an
+    open breaker (under a virtual clock too). When the breaker is half-open and only busy,
+    when it frees up depends on the trial calls in flight: ``retry_after`` is then
+    ``0.0``, and callers should back off (see :class:`~trioshop.Backoff`) rather than
+    sleep ``retry_after`` in a loop.
     """
 
     def __init__(self, retry_after: float, *, state: str = "open") -> None:

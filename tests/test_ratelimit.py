@@ -258,6 +258,11 @@ def test_TokenBucket_can_be_made_outside_trio() -> None:
         ({"rate": 1, "burst": 0}, ValueError, "burst must be >= 1, got 0"),
         ({"rate": 1, "burst": 2.0}, TypeError, "burst must be an int, got 2.0"),
         ({"rate": 1, "burst": True}, TypeError, "burst must be an int, got True"),
+        (
+            {"rate": 1, "burst": 2**53 + 1},
+            ValueError,
+            "burst must be <= 2**53, got 9007199254740993",
+        ),
     ],
 )
 def test_TokenBucket_invalid_arguments(

@@ -17,6 +17,8 @@ import trio
 
 from ._util import check_float, check_int
 
+_MAX_BURST = 2**53
+
 _INF = math.inf
 # Looked up once: the fast path of `TokenBucket.acquire` is measured in nanoseconds.
 _current_time = trio.current_time
@@ -74,7 +76,8 @@ class TokenBucket:
         burst: the bucket's size, ``>= 1``.
 
     Raises:
-        ValueError: ``rate`` is not ``> 0`` (or is NaN), or ``burst`` is not ``>= 1``.
+        ValueError: ``rate`` is not ``> 0`` (or is NaN), or ``burst`` is not between 1
+            and 2**53.
         TypeError: ``rate`` is not a number or ``burst`` not an ``int``.
 
     .. versionadded:: 0.1
@@ -98,6 +101,9 @@ class TokenBucket:
     def __attrs_post_init__(self) -> None:
         self._rate = check_float("rate", self._rate, strictly_above=0)
         self._burst = check_int("burst", self._burst, minimum=1)
+        if self._burst > _MAX_BURST:
+            # Tokens are floats: beyond 2**53 whole tokens stop being exact.
+            raise ValueError(f"burst must be <= 2**53, got {self._burst!r}")
         self._full = self._tokens = float(self._burst)
 
     def __repr__(self) -> str:

@@ -45,9 +45,13 @@ class BreakerState(enum.Enum):
 _CLOSED = BreakerState.CLOSED
 
 
+@typing.final
 @attrs.frozen
 class CircuitBreakerStatistics:
-    """A snapshot of a :class:`CircuitBreaker`, from :meth:`CircuitBreaker.statistics`."""
+    """A snapshot of a :class:`CircuitBreaker`, from :meth:`CircuitBreaker.statistics`.
+
+    .. versionadded:: 0.1
+    """
 
     state: BreakerState
     """The current state (an open breaker whose timeout has passed shows as half-open)."""

@@ -26,9 +26,13 @@ _checkpoint_if_cancelled = trio.lowlevel.checkpoint_if_cancelled
 _cancel_shielded_checkpoint = trio.lowlevel.cancel_shielded_checkpoint
 
 
+@typing.final
 @attrs.frozen
 class TokenBucketStatistics:
-    """A snapshot of a :class:`TokenBucket`, returned by :meth:`TokenBucket.statistics`."""
+    """A snapshot of a :class:`TokenBucket`, returned by :meth:`TokenBucket.statistics`.
+
+    .. versionadded:: 0.1
+    """
 
     rate: float
     """Tokens added per second (``math.inf``: the bucket never runs dry)."""

@@ -217,8 +217,8 @@ async def retry(
     exception that is not an `Exception`) is never retried and propagates at once.
 
     When ``retry`` gives up, it raises the last exception itself, with a note
-    (:pep:`678`) listing every attempt: when it started, what it raised, and how long
-    ``retry`` waited after it.
+    (:pep:`678`) listing every attempt: when it failed (counted from the first
+    failure), what it raised, and how long ``retry`` waited after it.
 
     Example::
 

@@ -714,3 +714,45 @@ def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
         else:
             leaves.append(exc)
     return leaves
+
+
+# ---------------------------------------------------------------- review: source failures
+
+
+class BrokenConnection:
+    """A source over a connection that breaks after two chunks (an async iterable)."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        yield b"a"
+        yield b"b"
+        raise trio.BrokenResourceError("connection reset by peer")
+
+
+@pytest.mark.parametrize("errors", ["raise", "collect"])
+@pytest.mark.parametrize("with_stage", [False, True])
+async def test_open_pipeline_source_raising_brokenresourceerror_is_a_failure(
+    errors: str, with_stage: bool
+) -> None:
+    # A BrokenResourceError from the source is the source failing, not the first stage
+    # having stopped reading: it must not end the results as if every item had come.
+    async def upper(chunk: bytes) -> bytes:
+        return chunk.upper()
+
+    stages = (upper,) if with_stage else ()
+    got: list[Any] = []
+    with pytest.RaisesGroup(pytest.RaisesExc(trio.BrokenResourceError, match="reset")):
+        async with trioshop.open_pipeline(
+            BrokenConnection(),
+            *stages,
+            errors=errors,  # type: ignore[arg-type]
+        ) as out:
+            async for item in out:
+                got.append(item)
+    # The chunks that did arrive came through (how many depends on the teardown).
+    expected = [b"A", b"B"] if with_stage else [b"a", b"b"]
+    if errors == "collect":
+        expected = [outcome.Value(chunk) for chunk in expected]
+    assert got == expected[: len(got)]

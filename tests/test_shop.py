@@ -348,12 +348,15 @@ async def test_Shop_handler_exception_goes_to_its_ticket_and_the_barista_goes_on
     assert_invariant(shop, tickets)
 
 
+@pytest.mark.parametrize("grouped", [False, True])
 @pytest.mark.parametrize("fatal", [KeyboardInterrupt, SystemExit])
 async def test_Shop_handler_KeyboardInterrupt_and_SystemExit_propagate(
-    fatal: type[BaseException],
+    fatal: type[BaseException], grouped: bool
 ) -> None:
     async def handler(order: int) -> int:
         await trio.lowlevel.checkpoint()
+        if grouped:  # as a nursery in the handler raises it
+            raise BaseExceptionGroup("from a nursery", [fatal()])
         raise fatal
 
     tickets: list[trioshop.Ticket[int]] = []
@@ -710,3 +713,57 @@ async def test_Shop_statistics_count_a_handed_over_order_as_in_progress() -> Non
         ticket.cancel()  # withdrawn before it started: no longer in progress
         await trio.testing.wait_all_tasks_blocked()
         assert shop.statistics().in_progress == 0
+
+
+# --- review: handlers that fail while they are being cancelled -----------------------------
+
+
+class CleanupFails(Exception):
+    """A handler's cleanup failed while the handler was being cancelled."""
+
+
+async def fails_on_cancel(order: float) -> float:
+    """A handler whose helper task fails on its way out when the handler is cancelled.
+
+    Cancelling it makes its nursery raise a group of the ``Cancelled`` and the failure.
+    """
+    if order == 0:
+        return order
+
+    async def helper() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            raise CleanupFails("the milk jug fell")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(helper)
+        await trio.sleep(order)
+    return order
+
+
+@pytest.mark.parametrize("how", ["withdrawn", "deadline", "shop cancelled"])
+async def test_Shop_handler_failing_while_cancelled_fails_its_ticket_only(
+    autojump_clock: trio.testing.MockClock, how: str
+) -> None:
+    # The failure belongs to the order: it must not escape the barista and bring the
+    # whole shop down (cancelling the other orders and raising out of the block).
+    deadline = 1.0 if how == "deadline" else None
+    async with trioshop.open_shop(fails_on_cancel, baristas=1, queue_size=2) as shop:
+        first = await shop.place_order(10.0, deadline=deadline)
+        second = await shop.place_order(0.0)
+        await trio.sleep(0.5)
+        if how == "withdrawn":
+            first.cancel()
+        elif how == "shop cancelled":
+            shop.cancel()
+        with pytest.RaisesGroup(CleanupFails):
+            await first.result()
+    assert first.done
+    assert not first.cancelled
+    if how == "shop cancelled":
+        assert second.cancelled
+    else:
+        assert await second.result() == 0
+    assert shop.statistics().failed == 1
+    assert_invariant(shop, [first, second])

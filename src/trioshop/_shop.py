@@ -527,7 +527,18 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
                 ticket._resolve_error(exc)
             except BaseException as exc:
                 self._in_progress -= 1
-                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                if isinstance(exc, BaseExceptionGroup):
+                    cancels, failure = exc.split(trio.Cancelled)
+                    if cancels is not None and isinstance(failure, ExceptionGroup):
+                        # The handler failed while it was being cancelled (a task in its
+                        # nursery failed on the way out). The failure is the order's, as
+                        # any handler exception; the cancellation goes on to its scope.
+                        ticket._resolve_error(failure)
+                        raise cancels from exc
+                    interrupted = exc.subgroup((KeyboardInterrupt, SystemExit)) is not None
+                else:
+                    interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+                if interrupted:
                     ticket._resolve_cancelled(_INTERRUPTED)
                 else:
                     ticket._resolve_cancelled(self._cancel_reason(ticket))

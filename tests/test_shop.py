@@ -767,3 +767,57 @@ async def test_Shop_handler_failing_while_cancelled_fails_its_ticket_only(
         assert await second.result() == 0
     assert shop.statistics().failed == 1
     assert_invariant(shop, [first, second])
+
+
+# --- review: how a cancellation from outside leaves the block -------------------------------
+
+
+@pytest.mark.parametrize("when", ["body running", "draining"])
+async def test_open_shop_outer_cancellation_leaves_unwrapped(
+    autojump_clock: trio.testing.MockClock, when: str
+) -> None:
+    # Documented: a cancellation from outside propagates unchanged, not in an
+    # ExceptionGroup, so `except trio.Cancelled:` around the block sees it.
+    seen: list[BaseException] = []
+    with trio.CancelScope() as scope:
+        try:
+            async with trioshop.open_shop(brew, baristas=2, queue_size=2) as shop:
+                tickets = [await shop.place_order(10.0) for _ in range(3)]
+                if when == "body running":
+                    scope.cancel()
+                    await trio.sleep(5)
+                else:
+                    scope.deadline = trio.current_time() + 1
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+    assert scope.cancelled_caught
+    assert len(seen) == 1
+    assert type(seen[0]) is trio.Cancelled
+    assert all(ticket.cancelled for ticket in tickets)
+    assert_invariant(shop, tickets)
+
+
+async def test_open_shop_body_exception_is_not_lost_when_the_crew_fails_too() -> None:
+    # The body fails, the shop is cancelled, and a handler dies of a KeyboardInterrupt
+    # on its way out: both must come out, nothing is lost.
+    class BodyFailed(Exception):
+        pass
+
+    started = trio.Event()
+
+    async def handler(order: int) -> int:
+        started.set()
+        try:
+            await trio.sleep_forever()
+        finally:
+            raise KeyboardInterrupt
+
+    with pytest.raises(BaseExceptionGroup) as info:  # noqa: PT012
+        async with trioshop.open_shop(handler, baristas=1) as shop:
+            ticket = await shop.place_order(1)
+            await started.wait()
+            raise BodyFailed
+    assert info.value.subgroup(BodyFailed) is not None
+    assert info.value.subgroup(KeyboardInterrupt) is not None
+    assert_invariant(shop, [ticket])

@@ -632,20 +632,38 @@ async def _run_shop(
     shop: Shop[OrderT, ResultT], grace_period: float | None
 ) -> AsyncIterator[Shop[OrderT, ResultT]]:
     body_error: BaseException | None = None
-    async with trio.open_nursery() as nursery:
-        # The crew runs in a nursery of its own, so cancelling the shop never cancels
-        # the body of the ``async with`` block.
-        await nursery.start(shop._run_staff)
-        try:
-            yield shop
-        except BaseException as exc:
-            # Not re-raised inside the nursery: that would wrap it in an ExceptionGroup.
-            body_error = exc
-            shop._stop(_SHOP_CANCELLED)
+    try:
+        async with trio.open_nursery() as nursery:
+            # The crew runs in a nursery of its own, so cancelling the shop never cancels
+            # the body of the ``async with`` block.
+            await nursery.start(shop._run_staff)
+            try:
+                yield shop
+            except BaseException as exc:
+                # Not re-raised inside the nursery: that would wrap it in an ExceptionGroup.
+                body_error = exc
+                shop._stop(_SHOP_CANCELLED)
+            else:
+                shop.close()
+                if grace_period is not None and shop._staff_scope is not None:
+                    shop._staff_scope.deadline = trio.current_time() + grace_period
+    except BaseExceptionGroup as group:
+        _, failures = group.split(trio.Cancelled)
+        if failures is None:
+            # Only the baristas' cancellations: an enclosing scope is cancelling the
+            # block. It leaves as the body's exception, or as one plain Cancelled.
+            if body_error is None:
+                await trio.lowlevel.checkpoint_if_cancelled()
+                raise
+        elif body_error is None or isinstance(body_error, trio.Cancelled):
+            raise
         else:
-            shop.close()
-            if grace_period is not None and shop._staff_scope is not None:
-                shop._staff_scope.deadline = trio.current_time() + grace_period
+            # The body failed and so did the crew (a KeyboardInterrupt in a handler):
+            # report both, lose neither.
+            body_error = BaseExceptionGroup(
+                "the body of the async with block and the shop's crew both failed",
+                [body_error, *failures.exceptions],
+            )
     if body_error is not None:
         try:
             raise body_error

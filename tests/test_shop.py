@@ -821,3 +821,27 @@ async def test_open_shop_body_exception_is_not_lost_when_the_crew_fails_too() ->
     assert info.value.subgroup(BodyFailed) is not None
     assert info.value.subgroup(KeyboardInterrupt) is not None
     assert_invariant(shop, [ticket])
+
+
+# --- review: re-entrant use ------------------------------------------------------------------
+
+
+async def test_Ticket_result_awaited_by_its_own_handler_raises_instead_of_hanging(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    tickets: dict[int, trioshop.Ticket[Any]] = {}
+
+    async def handler(order: int) -> Any:
+        if order == 0:
+            await trio.sleep(1)
+            return 0
+        with trio.testing.assert_checkpoints(), pytest.raises(RuntimeError, match="its own order"):
+            await tickets[order].result()
+        return await tickets[0].result()  # another order's ticket is fine
+
+    with trio.fail_after(10):
+        async with trioshop.open_shop(handler, baristas=1, queue_size=1) as shop:
+            tickets[0] = await shop.place_order(0)
+            tickets[1] = await shop.place_order(1)
+    assert await tickets[1].result() == 0
+    assert_invariant(shop, list(tickets.values()))

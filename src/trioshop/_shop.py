@@ -86,6 +86,7 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
     _shop: Shop[Any, ResultT]
     _state: int = attrs.field(init=False, default=_QUEUED)
     _scope: trio.CancelScope | None = attrs.field(init=False, default=None)
+    _maker: trio.lowlevel.Task | None = attrs.field(init=False, default=None)
     _withdrawn: bool = attrs.field(init=False, default=False)
     _value: ResultT | None = attrs.field(init=False, default=None)
     _error: BaseException | None = attrs.field(init=False, default=None)
@@ -132,12 +133,19 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
         Raises:
             OrderCancelled: the order was withdrawn, missed its deadline, or was still
                 queued or being made when the shop was cancelled.
+            RuntimeError: called by the handler making this very order (it would wait
+                for itself forever).
             Exception: whatever the handler raised.
         """
         if self._state == _DONE:
             await trio.lowlevel.checkpoint_if_cancelled()
             await trio.lowlevel.cancel_shielded_checkpoint()
         else:
+            if self._maker is trio.lowlevel.current_task():
+                await trio.lowlevel.checkpoint()
+                raise RuntimeError(
+                    "a handler cannot wait for the result of its own order: it would wait forever"
+                )
             if self._event is None:
                 self._event = trio.Event()
             if self.deadline is not None and self._state == _QUEUED:
@@ -498,6 +506,7 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
         """Make orders under *scope*. True: the shop closed and drained. False: *scope*
         was cancelled (a withdrawn or late order) and the barista needs a fresh one."""
         handler = self._handler
+        me = trio.lowlevel.current_task()
         while True:
             ticket = self._next_order()
             if ticket is None:
@@ -520,6 +529,7 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
                     continue
                 scope.deadline = deadline
             ticket._scope = scope
+            ticket._maker = me
             try:
                 value = await handler(ticket.order)
             except Exception as exc:

@@ -845,3 +845,33 @@ async def test_Ticket_result_awaited_by_its_own_handler_raises_instead_of_hangin
             tickets[1] = await shop.place_order(1)
     assert await tickets[1].result() == 0
     assert_invariant(shop, list(tickets.values()))
+
+
+# --- review: handlers that never checkpoint --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stop", "reason"),
+    [("grace period", "grace period over"), ("outer deadline", "shop cancelled")],
+)
+async def test_open_shop_stops_handlers_that_never_checkpoint_between_orders(
+    autojump_clock: trio.testing.MockClock, stop: str, reason: str
+) -> None:
+    # A handler that works for a second without a checkpoint (CPU-bound work, simulated
+    # by moving the clock). Nothing can interrupt it, but once the grace period is over,
+    # or an enclosing scope's deadline has passed, no further order may be *started*.
+    async def crunch(order: int) -> int:
+        autojump_clock.jump(1)
+        return order
+
+    grace = 2.5 if stop == "grace period" else None
+    with trio.move_on_after(math.inf if grace else 2.5):
+        async with trioshop.open_shop(
+            crunch, baristas=1, queue_size=5, grace_period=grace
+        ) as shop:
+            tickets = [shop.try_place_order(i) for i in range(5)]
+    assert trio.current_time() == 3.0
+    assert [ticket.cancelled for ticket in tickets] == [False, False, False, True, True]
+    with pytest.raises(OrderCancelled, match=reason):
+        await tickets[3].result()
+    assert_invariant(shop, tickets)

@@ -522,6 +522,11 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
             if self._stop_reason is not None:
                 self._skip(ticket, self._stop_reason)
                 continue
+            if self._closed and trio.current_effective_deadline() <= trio.current_time():
+                # The grace period ran out, or the block is being cancelled from outside,
+                # while handlers without a checkpoint kept the crew from noticing.
+                self._skip(ticket, self._staff_stop_reason())
+                continue
             deadline = ticket.deadline
             if deadline is not None:
                 if trio.current_time() >= deadline:

@@ -189,7 +189,14 @@ async def gather(*async_fns: Callable[[], Awaitable[T]]) -> list[T]:
     async def run_one(index: int, fn: Callable[[], Awaitable[T]]) -> None:
         results[index] = await fn()
 
-    async with trio.open_nursery() as nursery:
-        for index, fn in enumerate(async_fns):
-            nursery.start_soon(run_one, index, fn)
+    try:
+        async with trio.open_nursery() as nursery:
+            for index, fn in enumerate(async_fns):
+                nursery.start_soon(run_one, index, fn)
+    except BaseExceptionGroup as group:
+        if group.split(trio.Cancelled)[1] is None:
+            # Nothing but the calls' Cancelled: an enclosing scope is cancelling us.
+            # Raise it as one plain Cancelled, as documented.
+            await trio.lowlevel.checkpoint_if_cancelled()
+        raise
     return results

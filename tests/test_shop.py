@@ -875,3 +875,20 @@ async def test_open_shop_stops_handlers_that_never_checkpoint_between_orders(
     with pytest.raises(OrderCancelled, match=reason):
         await tickets[3].result()
     assert_invariant(shop, tickets)
+
+
+# --- review: the crew is ready when the block starts ----------------------------------------
+
+
+@pytest.mark.parametrize("baristas", [1, 3])
+async def test_Shop_try_place_order_at_once_finds_every_barista_free(baristas: int) -> None:
+    # No checkpoint between opening the shop and the first orders: the baristas are
+    # free, so a rendezvous shop must take one order per barista, not refuse them all.
+    async with trioshop.open_shop(brew, baristas=baristas) as shop:
+        assert shop.statistics().idle_baristas == baristas
+        tickets = [shop.try_place_order(0.0) for _ in range(baristas)]
+        with pytest.raises(QueueFull):
+            shop.try_place_order(0.0)
+    assert [await ticket.result() for ticket in tickets] == [0.0] * baristas
+    assert shop.statistics().rejected == 1
+    assert_invariant(shop, tickets)

@@ -271,6 +271,9 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
     _closed: bool = attrs.field(init=False, default=False)
     _stop_reason: str | None = attrs.field(init=False, default=None)
     _staff_scope: trio.CancelScope | None = attrs.field(init=False, default=None)
+    # Baristas not yet waiting for their first order, and the event the last one sets.
+    _starting: int = attrs.field(init=False, default=0)
+    _crew_ready: trio.Event | None = attrs.field(init=False, default=None)
     _in_progress: int = attrs.field(init=False, default=0)
     _accepted: int = attrs.field(init=False, default=0)
     _completed: int = attrs.field(init=False, default=0)
@@ -487,8 +490,13 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
         try:
             async with trio.open_nursery() as staff:
                 self._staff_scope = staff.cancel_scope
+                self._starting = self._baristas
+                self._crew_ready = ready = trio.Event()
                 for _ in range(self._baristas):
                     staff.start_soon(self._barista)
+                # The block starts once every barista waits for an order, so that a
+                # try_place_order at once finds them free.
+                await ready.wait()
                 task_status.started()
         finally:
             # The crew has gone home. Whatever is still queued was never made.
@@ -574,6 +582,10 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
     async def _wait_for_order(self) -> Ticket[ResultT] | None:
         task = trio.lowlevel.current_task()
         self._idle.append(task)
+        if self._starting:
+            self._starting -= 1
+            if not self._starting and self._crew_ready is not None:
+                self._crew_ready.set()
 
         def abort(_: trio.lowlevel.RaiseCancelT) -> trio.lowlevel.Abort:
             self._idle.remove(task)

@@ -93,7 +93,8 @@ class BodyError(Exception):
 @attrs.define(eq=False)
 class NoIdleRoom(trio.abc.Instrument):
     """After every task step: never a blocked customer beside room or an idle barista,
-    never an idle barista beside a queued order, never over capacity."""
+    never an idle barista beside a queued order, never over capacity, and every accepted
+    order counted exactly once (queued, in progress, or in one outcome)."""
 
     shop: trioshop.Shop[Any, Any] | None = None
     steps: int = 0
@@ -109,6 +110,7 @@ class NoIdleRoom(trio.abc.Instrument):
             s.queued > s.queue_size
             or s.in_progress + s.idle_baristas > s.baristas
             or (s.idle_baristas and s.queued)
+            or s.accepted != s.queued + s.in_progress + s.completed + s.failed + s.cancelled
             or (s.waiting_to_order and (s.closed or s.idle_baristas or s.queued < s.queue_size))
         ):
             self.violation = s

@@ -756,3 +756,31 @@ async def test_open_pipeline_source_raising_brokenresourceerror_is_a_failure(
     if errors == "collect":
         expected = [outcome.Value(chunk) for chunk in expected]
     assert got == expected[: len(got)]
+
+
+# ---------------------------------------------------------------- review: cancelled on the way out
+
+
+async def test_open_pipeline_cancelled_from_outside_while_shutting_down_leaves_unwrapped(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # The consumer leaves normally; a stage finishing shielded work holds up the shutdown
+    # and an enclosing deadline passes meanwhile. That cancellation, from outside, must
+    # leave as one plain Cancelled (not a group of the stages' Cancelled).
+    async def stubborn(x: int) -> int:
+        with trio.CancelScope(shield=True):
+            await trio.sleep(5)
+        return x
+
+    seen: list[BaseException] = []
+    with trio.move_on_after(1) as scope:
+        try:
+            async with trioshop.open_pipeline([1, 2], stubborn):
+                await trio.sleep(0.5)
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+    assert scope.cancelled_caught
+    assert len(seen) == 1
+    assert type(seen[0]) is trio.Cancelled
+    assert trio.current_time() == 5

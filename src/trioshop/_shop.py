@@ -210,6 +210,7 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
     def _finish(self) -> None:
         self._state = _DONE
         self._scope = None
+        self._maker = None
         if self._event is not None:
             self._event.set()
 

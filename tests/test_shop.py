@@ -892,3 +892,34 @@ async def test_Shop_try_place_order_at_once_finds_every_barista_free(baristas: i
     assert [await ticket.result() for ticket in tickets] == [0.0] * baristas
     assert shop.statistics().rejected == 1
     assert_invariant(shop, tickets)
+
+
+# --- review: one exception, many waiters ----------------------------------------------------
+
+
+def traceback_length(exc: BaseException) -> int:
+    length, tb = 0, exc.__traceback__
+    while tb is not None:
+        length, tb = length + 1, tb.tb_next
+    return length
+
+
+async def test_Ticket_result_raising_again_does_not_grow_the_traceback() -> None:
+    # Every waiter gets the handler's exception object itself; raising it again must not
+    # pile the frames of every earlier raise onto its traceback (memory, unreadable logs).
+    async def handler(order: int) -> int:
+        raise ValueError(order)
+
+    async with trioshop.open_shop(handler, baristas=1) as shop:
+        ticket = await shop.place_order(1)
+    lengths = []
+    for _ in range(10):
+        with pytest.raises(ValueError, match="1") as info:
+            await ticket.result()
+        lengths.append(traceback_length(info.value))
+    for _ in range(10):
+        with pytest.raises(ValueError, match="1") as info:
+            ticket.outcome().unwrap()
+        lengths.append(traceback_length(info.value))
+    assert lengths[:10] == [lengths[0]] * 10
+    assert lengths[10:] == [lengths[10]] * 10

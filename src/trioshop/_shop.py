@@ -38,6 +38,7 @@ from ._util import NoPublicConstructor, check_async_callable, check_float, check
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
     from contextlib import AbstractAsyncContextManager
+    from types import TracebackType
 
 OrderT = TypeVar("OrderT")
 ResultT = TypeVar("ResultT")
@@ -90,6 +91,9 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
     _withdrawn: bool = attrs.field(init=False, default=False)
     _value: ResultT | None = attrs.field(init=False, default=None)
     _error: BaseException | None = attrs.field(init=False, default=None)
+    # The traceback the handler's exception had, restored before each raise so that
+    # raising it to many waiters does not pile their frames onto it.
+    _error_tb: TracebackType | None = attrs.field(init=False, default=None)
     _reason: str | None = attrs.field(init=False, default=None)
     _event: trio.Event | None = attrs.field(init=False, default=None)
 
@@ -157,7 +161,7 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
         if self._reason is not None:
             raise OrderCancelled(self._reason)
         if self._error is not None:
-            raise self._error
+            raise self._error.with_traceback(self._error_tb)
         return self._value  # type: ignore[return-value]
 
     def outcome(self) -> outcome.Outcome[ResultT]:
@@ -174,7 +178,7 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
         if self._reason is not None:
             return outcome.Error(OrderCancelled(self._reason))
         if self._error is not None:
-            return outcome.Error(self._error)
+            return outcome.Error(self._error.with_traceback(self._error_tb))
         return outcome.Value(self._value)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
@@ -199,6 +203,7 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
 
     def _resolve_error(self, error: BaseException) -> None:
         self._error = error
+        self._error_tb = error.__traceback__
         self._shop._failed += 1
         self._finish()
 

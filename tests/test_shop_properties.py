@@ -45,6 +45,9 @@ class Order:
     withdraw_after: float | None
     arrives_after: float
     impatient: bool  # uses try_place_order instead of waiting for room
+    # a helper task in the handler fails when the handler is cancelled, so the handler
+    # raises a group of Cancelled and that failure
+    cleanup_fails: bool = False
 
 
 orders = st.builds(
@@ -56,6 +59,7 @@ orders = st.builds(
     withdraw_after=st.none() | times,
     arrives_after=arrivals,
     impatient=st.booleans(),
+    cleanup_fails=st.booleans(),
 )
 
 
@@ -87,6 +91,10 @@ class Boom(Exception):
 
 
 class BodyError(Exception):
+    pass
+
+
+class CleanupFails(Exception):
     pass
 
 
@@ -128,12 +136,31 @@ def run_workload(w: Workload) -> None:
         started[order.number] = trio.current_time()
         running += 1
         try:
-            await trio.sleep(order.service)
+            if order.cleanup_fails:
+                await make_with_a_helper(order)
+            else:
+                await trio.sleep(order.service)
             if order.fails:
                 raise Boom(order.number)
             return order.number
         finally:
             running -= 1
+
+    async def make_with_a_helper(order: Order) -> None:
+        finished = False
+
+        async def helper() -> None:
+            try:
+                await trio.sleep_forever()
+            finally:
+                if not finished:
+                    raise CleanupFails(order.number)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(helper)
+            await trio.sleep(order.service)
+            finished = True
+            nursery.cancel_scope.cancel()
 
     async def withdraw(ticket: trioshop.Ticket[int], after: float) -> None:
         await trio.sleep(after)
@@ -211,6 +238,10 @@ def run_workload(w: Workload) -> None:
             elif isinstance(error, Boom):
                 failed += 1
                 assert order.fails
+            elif isinstance(error, ExceptionGroup):
+                failed += 1  # cancelled while being made, and the helper failed
+                assert order.cleanup_fails
+                assert error.split(CleanupFails)[1] is None
             else:
                 assert isinstance(error, OrderCancelled)
                 cancelled += 1

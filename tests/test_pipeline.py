@@ -784,3 +784,45 @@ async def test_open_pipeline_cancelled_from_outside_while_shutting_down_leaves_u
     assert len(seen) == 1
     assert type(seen[0]) is trio.Cancelled
     assert trio.current_time() == 5
+
+
+# ---------------------------------------------------------------- review: filters and early close
+
+
+async def keep_first(x: int) -> AsyncIterator[int]:
+    """A filter that lets only item 0 through."""
+    await trio.sleep(0.01)
+    if x == 0:
+        yield x
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+async def test_open_pipeline_closing_the_results_stops_a_filter_stage(
+    autojump_clock: trio.abc.Clock, ordered: bool
+) -> None:
+    # Documented: closing the results channel early makes the stages end by themselves.
+    # A filter emits nothing for most items, so no send of its own ever fails: it must
+    # still notice, instead of draining the whole source.
+    send, receive = trio.open_memory_channel[int](0)
+    sent = 0
+    told = trio.Event()
+
+    async def producer() -> None:
+        nonlocal sent
+        async with send:
+            try:
+                for i in range(1000):
+                    await send.send(i)
+                    sent += 1
+            except trio.BrokenResourceError:
+                told.set()
+
+    stage = trioshop.Stage(keep_first, workers=2, ordered=ordered)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(producer)
+        async with trioshop.open_pipeline(receive, stage) as out:
+            assert await out.receive() == 0
+            out.close()
+            with trio.fail_after(1):
+                await told.wait()
+    assert sent < 10

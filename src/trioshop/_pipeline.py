@@ -317,9 +317,11 @@ class _StageRun:
     async def _one(self, item: Any, seq: int, send: trio.MemorySendChannel[Any]) -> None:
         order = self.order
         has_turn = order is None
+        sent = False
 
         async def put(value: Any) -> None:
-            nonlocal has_turn
+            nonlocal has_turn, sent
+            sent = True
             if not has_turn:
                 assert order is not None
                 await order.wait_turn(seq)
@@ -352,6 +354,10 @@ class _StageRun:
             if not has_turn:
                 await order.wait_turn(seq)
             order.pass_turn()
+        if not sent and send.statistics().open_receive_channels == 0:
+            # Nothing came out of this item (a filter), so no send told us that the next
+            # stage has stopped reading: ask, or a filter would drain the whole source.
+            raise _DownstreamClosed
 
 
 async def _pump(

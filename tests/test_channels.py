@@ -268,3 +268,47 @@ def test_gather_property_results_in_order_or_a_failure(
     else:
         assert cancel_after is not None
         assert cancel_after <= max(durations, default=0)
+
+
+# ---------------------------------------------------------------- review: cancellation shape
+
+
+async def test_gather_cancelled_from_outside_raises_a_plain_Cancelled(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # Documented: cancelling gather cancels every call and raises trio.Cancelled (not an
+    # ExceptionGroup of the calls' Cancelled), so `except trio.Cancelled:` sees it.
+    async def slow() -> int:
+        await trio.sleep(10)
+        return 1
+
+    seen: list[BaseException] = []
+    with trio.move_on_after(1) as scope:
+        try:
+            await trioshop.gather(slow, slow)
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+    assert scope.cancelled_caught
+    assert len(seen) == 1
+    assert type(seen[0]) is trio.Cancelled
+    assert trio.current_time() == 1
+
+
+async def test_gather_failure_while_cancelled_from_outside_is_not_hidden(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async def fails_on_cancel() -> int:
+        try:
+            await trio.sleep(10)
+        finally:
+            raise Boom("the steam wand jammed")
+        return 1
+
+    async def slow() -> int:
+        await trio.sleep(10)
+        return 1
+
+    # The Cancelled are the move_on_after's to absorb; the failure goes on.
+    with pytest.RaisesGroup(Boom, flatten_subgroups=True), trio.move_on_after(1):
+        await trioshop.gather(fails_on_cancel, slow)

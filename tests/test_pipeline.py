@@ -714,3 +714,115 @@ def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
         else:
             leaves.append(exc)
     return leaves
+
+
+# ---------------------------------------------------------------- review: source failures
+
+
+class BrokenConnection:
+    """A source over a connection that breaks after two chunks (an async iterable)."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        yield b"a"
+        yield b"b"
+        raise trio.BrokenResourceError("connection reset by peer")
+
+
+@pytest.mark.parametrize("errors", ["raise", "collect"])
+@pytest.mark.parametrize("with_stage", [False, True])
+async def test_open_pipeline_source_raising_brokenresourceerror_is_a_failure(
+    errors: str, with_stage: bool
+) -> None:
+    # A BrokenResourceError from the source is the source failing, not the first stage
+    # having stopped reading: it must not end the results as if every item had come.
+    async def upper(chunk: bytes) -> bytes:
+        return chunk.upper()
+
+    stages = (upper,) if with_stage else ()
+    got: list[Any] = []
+    with pytest.RaisesGroup(pytest.RaisesExc(trio.BrokenResourceError, match="reset")):
+        async with trioshop.open_pipeline(
+            BrokenConnection(),
+            *stages,
+            errors=errors,  # type: ignore[arg-type]
+        ) as out:
+            async for item in out:
+                got.append(item)
+    # The chunks that did arrive came through (how many depends on the teardown).
+    expected = [b"A", b"B"] if with_stage else [b"a", b"b"]
+    if errors == "collect":
+        expected = [outcome.Value(chunk) for chunk in expected]
+    assert got == expected[: len(got)]
+
+
+# ---------------------------------------------------------------- review: cancelled on the way out
+
+
+async def test_open_pipeline_cancelled_from_outside_while_shutting_down_leaves_unwrapped(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # The consumer leaves normally; a stage finishing shielded work holds up the shutdown
+    # and an enclosing deadline passes meanwhile. That cancellation, from outside, must
+    # leave as one plain Cancelled (not a group of the stages' Cancelled).
+    async def stubborn(x: int) -> int:
+        with trio.CancelScope(shield=True):
+            await trio.sleep(5)
+        return x
+
+    seen: list[BaseException] = []
+    with trio.move_on_after(1) as scope:
+        try:
+            async with trioshop.open_pipeline([1, 2], stubborn):
+                await trio.sleep(0.5)
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+    assert scope.cancelled_caught
+    assert len(seen) == 1
+    assert type(seen[0]) is trio.Cancelled
+    assert trio.current_time() == 5
+
+
+# ---------------------------------------------------------------- review: filters and early close
+
+
+async def keep_first(x: int) -> AsyncIterator[int]:
+    """A filter that lets only item 0 through."""
+    await trio.sleep(0.01)
+    if x == 0:
+        yield x
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+async def test_open_pipeline_closing_the_results_stops_a_filter_stage(
+    autojump_clock: trio.abc.Clock, ordered: bool
+) -> None:
+    # Documented: closing the results channel early makes the stages end by themselves.
+    # A filter emits nothing for most items, so no send of its own ever fails: it must
+    # still notice, instead of draining the whole source.
+    send, receive = trio.open_memory_channel[int](0)
+    sent = 0
+    told = trio.Event()
+
+    async def producer() -> None:
+        nonlocal sent
+        async with send:
+            try:
+                for i in range(1000):
+                    await send.send(i)
+                    sent += 1
+            except trio.BrokenResourceError:
+                told.set()
+
+    stage = trioshop.Stage(keep_first, workers=2, ordered=ordered)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(producer)
+        async with trioshop.open_pipeline(receive, stage) as out:
+            assert await out.receive() == 0
+            out.close()
+            with trio.fail_after(1):
+                await told.wait()
+    assert sent < 10

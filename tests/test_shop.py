@@ -348,12 +348,15 @@ async def test_Shop_handler_exception_goes_to_its_ticket_and_the_barista_goes_on
     assert_invariant(shop, tickets)
 
 
+@pytest.mark.parametrize("grouped", [False, True])
 @pytest.mark.parametrize("fatal", [KeyboardInterrupt, SystemExit])
 async def test_Shop_handler_KeyboardInterrupt_and_SystemExit_propagate(
-    fatal: type[BaseException],
+    fatal: type[BaseException], grouped: bool
 ) -> None:
     async def handler(order: int) -> int:
         await trio.lowlevel.checkpoint()
+        if grouped:  # as a nursery in the handler raises it
+            raise BaseExceptionGroup("from a nursery", [fatal()])
         raise fatal
 
     tickets: list[trioshop.Ticket[int]] = []
@@ -710,3 +713,213 @@ async def test_Shop_statistics_count_a_handed_over_order_as_in_progress() -> Non
         ticket.cancel()  # withdrawn before it started: no longer in progress
         await trio.testing.wait_all_tasks_blocked()
         assert shop.statistics().in_progress == 0
+
+
+# --- review: handlers that fail while they are being cancelled -----------------------------
+
+
+class CleanupFails(Exception):
+    """A handler's cleanup failed while the handler was being cancelled."""
+
+
+async def fails_on_cancel(order: float) -> float:
+    """A handler whose helper task fails on its way out when the handler is cancelled.
+
+    Cancelling it makes its nursery raise a group of the ``Cancelled`` and the failure.
+    """
+    if order == 0:
+        return order
+
+    async def helper() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            raise CleanupFails("the milk jug fell")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(helper)
+        await trio.sleep(order)
+    return order
+
+
+@pytest.mark.parametrize("how", ["withdrawn", "deadline", "shop cancelled"])
+async def test_Shop_handler_failing_while_cancelled_fails_its_ticket_only(
+    autojump_clock: trio.testing.MockClock, how: str
+) -> None:
+    # The failure belongs to the order: it must not escape the barista and bring the
+    # whole shop down (cancelling the other orders and raising out of the block).
+    deadline = 1.0 if how == "deadline" else None
+    async with trioshop.open_shop(fails_on_cancel, baristas=1, queue_size=2) as shop:
+        first = await shop.place_order(10.0, deadline=deadline)
+        second = await shop.place_order(0.0)
+        await trio.sleep(0.5)
+        if how == "withdrawn":
+            first.cancel()
+        elif how == "shop cancelled":
+            shop.cancel()
+        with pytest.RaisesGroup(CleanupFails):
+            await first.result()
+    assert first.done
+    assert not first.cancelled
+    if how == "shop cancelled":
+        assert second.cancelled
+    else:
+        assert await second.result() == 0
+    assert shop.statistics().failed == 1
+    assert_invariant(shop, [first, second])
+
+
+# --- review: how a cancellation from outside leaves the block -------------------------------
+
+
+@pytest.mark.parametrize("when", ["body running", "draining"])
+async def test_open_shop_outer_cancellation_leaves_unwrapped(
+    autojump_clock: trio.testing.MockClock, when: str
+) -> None:
+    # Documented: a cancellation from outside propagates unchanged, not in an
+    # ExceptionGroup, so `except trio.Cancelled:` around the block sees it.
+    seen: list[BaseException] = []
+    with trio.CancelScope() as scope:
+        try:
+            async with trioshop.open_shop(brew, baristas=2, queue_size=2) as shop:
+                tickets = [await shop.place_order(10.0) for _ in range(3)]
+                if when == "body running":
+                    scope.cancel()
+                    await trio.sleep(5)
+                else:
+                    scope.deadline = trio.current_time() + 1
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+    assert scope.cancelled_caught
+    assert len(seen) == 1
+    assert type(seen[0]) is trio.Cancelled
+    assert all(ticket.cancelled for ticket in tickets)
+    assert_invariant(shop, tickets)
+
+
+async def test_open_shop_body_exception_is_not_lost_when_the_crew_fails_too() -> None:
+    # The body fails, the shop is cancelled, and a handler dies of a KeyboardInterrupt
+    # on its way out: both must come out, nothing is lost.
+    class BodyFailed(Exception):
+        pass
+
+    started = trio.Event()
+
+    async def handler(order: int) -> int:
+        started.set()
+        try:
+            await trio.sleep_forever()
+        finally:
+            raise KeyboardInterrupt
+
+    with pytest.raises(BaseExceptionGroup) as info:  # noqa: PT012
+        async with trioshop.open_shop(handler, baristas=1) as shop:
+            ticket = await shop.place_order(1)
+            await started.wait()
+            raise BodyFailed
+    assert info.value.subgroup(BodyFailed) is not None
+    assert info.value.subgroup(KeyboardInterrupt) is not None
+    assert_invariant(shop, [ticket])
+
+
+# --- review: re-entrant use ------------------------------------------------------------------
+
+
+async def test_Ticket_result_awaited_by_its_own_handler_raises_instead_of_hanging(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    tickets: dict[int, trioshop.Ticket[Any]] = {}
+
+    async def handler(order: int) -> Any:
+        if order == 0:
+            await trio.sleep(1)
+            return 0
+        with trio.testing.assert_checkpoints(), pytest.raises(RuntimeError, match="its own order"):
+            await tickets[order].result()
+        return await tickets[0].result()  # another order's ticket is fine
+
+    with trio.fail_after(10):
+        async with trioshop.open_shop(handler, baristas=1, queue_size=1) as shop:
+            tickets[0] = await shop.place_order(0)
+            tickets[1] = await shop.place_order(1)
+    assert await tickets[1].result() == 0
+    assert_invariant(shop, list(tickets.values()))
+
+
+# --- review: handlers that never checkpoint --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stop", "reason"),
+    [("grace period", "grace period over"), ("outer deadline", "shop cancelled")],
+)
+async def test_open_shop_stops_handlers_that_never_checkpoint_between_orders(
+    autojump_clock: trio.testing.MockClock, stop: str, reason: str
+) -> None:
+    # A handler that works for a second without a checkpoint (CPU-bound work, simulated
+    # by moving the clock). Nothing can interrupt it, but once the grace period is over,
+    # or an enclosing scope's deadline has passed, no further order may be *started*.
+    async def crunch(order: int) -> int:
+        autojump_clock.jump(1)
+        return order
+
+    grace = 2.5 if stop == "grace period" else None
+    with trio.move_on_after(math.inf if grace else 2.5):
+        async with trioshop.open_shop(
+            crunch, baristas=1, queue_size=5, grace_period=grace
+        ) as shop:
+            tickets = [shop.try_place_order(i) for i in range(5)]
+    assert trio.current_time() == 3.0
+    assert [ticket.cancelled for ticket in tickets] == [False, False, False, True, True]
+    with pytest.raises(OrderCancelled, match=reason):
+        await tickets[3].result()
+    assert_invariant(shop, tickets)
+
+
+# --- review: the crew is ready when the block starts ----------------------------------------
+
+
+@pytest.mark.parametrize("baristas", [1, 3])
+async def test_Shop_try_place_order_at_once_finds_every_barista_free(baristas: int) -> None:
+    # No checkpoint between opening the shop and the first orders: the baristas are
+    # free, so a rendezvous shop must take one order per barista, not refuse them all.
+    async with trioshop.open_shop(brew, baristas=baristas) as shop:
+        assert shop.statistics().idle_baristas == baristas
+        tickets = [shop.try_place_order(0.0) for _ in range(baristas)]
+        with pytest.raises(QueueFull):
+            shop.try_place_order(0.0)
+    assert [await ticket.result() for ticket in tickets] == [0.0] * baristas
+    assert shop.statistics().rejected == 1
+    assert_invariant(shop, tickets)
+
+
+# --- review: one exception, many waiters ----------------------------------------------------
+
+
+def traceback_length(exc: BaseException) -> int:
+    length, tb = 0, exc.__traceback__
+    while tb is not None:
+        length, tb = length + 1, tb.tb_next
+    return length
+
+
+async def test_Ticket_result_raising_again_does_not_grow_the_traceback() -> None:
+    # Every waiter gets the handler's exception object itself; raising it again must not
+    # pile the frames of every earlier raise onto its traceback (memory, unreadable logs).
+    async def handler(order: int) -> int:
+        raise ValueError(order)
+
+    async with trioshop.open_shop(handler, baristas=1) as shop:
+        ticket = await shop.place_order(1)
+    lengths = []
+    for _ in range(10):
+        with pytest.raises(ValueError, match="1") as info:
+            await ticket.result()
+        lengths.append(traceback_length(info.value))
+    for _ in range(10):
+        with pytest.raises(ValueError, match="1") as info:
+            ticket.outcome().unwrap()
+        lengths.append(traceback_length(info.value))
+    assert lengths[:10] == [lengths[0]] * 10
+    assert lengths[10:] == [lengths[10]] * 10

@@ -45,6 +45,9 @@ class Order:
     withdraw_after: float | None
     arrives_after: float
     impatient: bool  # uses try_place_order instead of waiting for room
+    # a helper task in the handler fails when the handler is cancelled, so the handler
+    # raises a group of Cancelled and that failure
+    cleanup_fails: bool = False
 
 
 orders = st.builds(
@@ -56,6 +59,7 @@ orders = st.builds(
     withdraw_after=st.none() | times,
     arrives_after=arrivals,
     impatient=st.booleans(),
+    cleanup_fails=st.booleans(),
 )
 
 
@@ -90,10 +94,15 @@ class BodyError(Exception):
     pass
 
 
+class CleanupFails(Exception):
+    pass
+
+
 @attrs.define(eq=False)
 class NoIdleRoom(trio.abc.Instrument):
     """After every task step: never a blocked customer beside room or an idle barista,
-    never an idle barista beside a queued order, never over capacity."""
+    never an idle barista beside a queued order, never over capacity, and every accepted
+    order counted exactly once (queued, in progress, or in one outcome)."""
 
     shop: trioshop.Shop[Any, Any] | None = None
     steps: int = 0
@@ -109,6 +118,7 @@ class NoIdleRoom(trio.abc.Instrument):
             s.queued > s.queue_size
             or s.in_progress + s.idle_baristas > s.baristas
             or (s.idle_baristas and s.queued)
+            or s.accepted != s.queued + s.in_progress + s.completed + s.failed + s.cancelled
             or (s.waiting_to_order and (s.closed or s.idle_baristas or s.queued < s.queue_size))
         ):
             self.violation = s
@@ -126,12 +136,31 @@ def run_workload(w: Workload) -> None:
         started[order.number] = trio.current_time()
         running += 1
         try:
-            await trio.sleep(order.service)
+            if order.cleanup_fails:
+                await make_with_a_helper(order)
+            else:
+                await trio.sleep(order.service)
             if order.fails:
                 raise Boom(order.number)
             return order.number
         finally:
             running -= 1
+
+    async def make_with_a_helper(order: Order) -> None:
+        finished = False
+
+        async def helper() -> None:
+            try:
+                await trio.sleep_forever()
+            finally:
+                if not finished:
+                    raise CleanupFails(order.number)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(helper)
+            await trio.sleep(order.service)
+            finished = True
+            nursery.cancel_scope.cancel()
 
     async def withdraw(ticket: trioshop.Ticket[int], after: float) -> None:
         await trio.sleep(after)
@@ -209,6 +238,10 @@ def run_workload(w: Workload) -> None:
             elif isinstance(error, Boom):
                 failed += 1
                 assert order.fails
+            elif isinstance(error, ExceptionGroup):
+                failed += 1  # cancelled while being made, and the helper failed
+                assert order.cleanup_fails
+                assert error.split(CleanupFails)[1] is None
             else:
                 assert isinstance(error, OrderCancelled)
                 cancelled += 1

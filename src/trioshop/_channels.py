@@ -30,7 +30,9 @@ async def background_nursery() -> AsyncIterator[trio.Nursery]:
     raised by the body itself (a ``break`` that became an error, a cancellation from an
     enclosing scope) leaves unwrapped, exactly as if there were no nursery; failures of the
     background tasks leave as Trio's nursery raises them (an `ExceptionGroup`). When both
-    the body and a task failed, both are reported in one group: nothing is lost.
+    the body and a task failed, both are reported in one group: nothing is lost. A
+    cancellation from an enclosing scope that arrives while the tasks shut down leaves as
+    one plain `trio.Cancelled`.
     """
     body_exc: BaseException | None = None
     to_raise: BaseException | None = None
@@ -42,9 +44,13 @@ async def background_nursery() -> AsyncIterator[trio.Nursery]:
                 body_exc = exc
             nursery.cancel_scope.cancel()
     except BaseExceptionGroup as group:
-        if body_exc is None:
-            raise
         _, failures = group.split(trio.Cancelled)
+        if body_exc is None:
+            if failures is None:
+                # Nothing but the tasks' Cancelled, after the body had ended: an enclosing
+                # scope was cancelled during the shutdown. It leaves as one plain Cancelled.
+                await trio.lowlevel.checkpoint_if_cancelled()
+            raise
         if failures is None:
             to_raise = body_exc
         elif isinstance(body_exc, trio.Cancelled):
@@ -189,7 +195,14 @@ async def gather(*async_fns: Callable[[], Awaitable[T]]) -> list[T]:
     async def run_one(index: int, fn: Callable[[], Awaitable[T]]) -> None:
         results[index] = await fn()
 
-    async with trio.open_nursery() as nursery:
-        for index, fn in enumerate(async_fns):
-            nursery.start_soon(run_one, index, fn)
+    try:
+        async with trio.open_nursery() as nursery:
+            for index, fn in enumerate(async_fns):
+                nursery.start_soon(run_one, index, fn)
+    except BaseExceptionGroup as group:
+        if group.split(trio.Cancelled)[1] is None:
+            # Nothing but the calls' Cancelled: an enclosing scope is cancelling us.
+            # Raise it as one plain Cancelled, as documented.
+            await trio.lowlevel.checkpoint_if_cancelled()
+        raise
     return results

@@ -317,9 +317,11 @@ class _StageRun:
     async def _one(self, item: Any, seq: int, send: trio.MemorySendChannel[Any]) -> None:
         order = self.order
         has_turn = order is None
+        sent = False
 
         async def put(value: Any) -> None:
-            nonlocal has_turn
+            nonlocal has_turn, sent
+            sent = True
             if not has_turn:
                 assert order is not None
                 await order.wait_turn(seq)
@@ -352,18 +354,31 @@ class _StageRun:
             if not has_turn:
                 await order.wait_turn(seq)
             order.pass_turn()
+        if not sent and send.statistics().open_receive_channels == 0:
+            # Nothing came out of this item (a filter), so no send told us that the next
+            # stage has stopped reading: ask, or a filter would drain the whole source.
+            raise _DownstreamClosed
 
 
 async def _pump(
     source: object, send: trio.MemorySendChannel[Any], wrap: Callable[[Any], Any]
 ) -> None:
     """Feed the source's items into the first channel; close it when the source ends."""
+
+    async def put(item: Any) -> None:
+        try:
+            await send.send(wrap(item))
+        except trio.BrokenResourceError:
+            # Only the send is asked: a source may raise BrokenResourceError itself (a
+            # broken connection), and that is a failure, not the end of the items.
+            raise _DownstreamClosed from None
+
     with send:
         try:
             if isinstance(source, trio.abc.ReceiveChannel):
                 try:
                     async for item in source:
-                        await send.send(wrap(item))
+                        await put(item)
                 finally:
                     await close_quietly(source)
             elif isinstance(source, AsyncIterable):
@@ -371,23 +386,22 @@ async def _pump(
                 if inspect.isasyncgen(iterator):
                     async with aclosing(iterator):
                         async for item in iterator:
-                            await send.send(wrap(item))
+                            await put(item)
                 else:
                     async for item in iterator:
-                        await send.send(wrap(item))
+                        await put(item)
             else:
                 assert isinstance(source, Iterable)
                 sync_iterator = iter(source)
                 if inspect.isgenerator(sync_iterator):
                     with closing(sync_iterator):
                         for item in sync_iterator:
-                            await send.send(wrap(item))
+                            await put(item)
                 else:
                     for item in sync_iterator:
-                        await send.send(wrap(item))
-        except trio.BrokenResourceError:
+                        await put(item)
+        except _DownstreamClosed:
             # The first stage (or the consumer) stopped reading: nothing more is wanted.
-            # (Receive channels raise ClosedResourceError/EndOfChannel, never this.)
             return
 
 

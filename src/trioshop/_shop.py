@@ -38,6 +38,7 @@ from ._util import NoPublicConstructor, check_async_callable, check_float, check
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
     from contextlib import AbstractAsyncContextManager
+    from types import TracebackType
 
 OrderT = TypeVar("OrderT")
 ResultT = TypeVar("ResultT")
@@ -86,9 +87,13 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
     _shop: Shop[Any, ResultT]
     _state: int = attrs.field(init=False, default=_QUEUED)
     _scope: trio.CancelScope | None = attrs.field(init=False, default=None)
+    _maker: trio.lowlevel.Task | None = attrs.field(init=False, default=None)
     _withdrawn: bool = attrs.field(init=False, default=False)
     _value: ResultT | None = attrs.field(init=False, default=None)
     _error: BaseException | None = attrs.field(init=False, default=None)
+    # The traceback the handler's exception had, restored before each raise so that
+    # raising it to many waiters does not pile their frames onto it.
+    _error_tb: TracebackType | None = attrs.field(init=False, default=None)
     _reason: str | None = attrs.field(init=False, default=None)
     _event: trio.Event | None = attrs.field(init=False, default=None)
 
@@ -132,12 +137,19 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
         Raises:
             OrderCancelled: the order was withdrawn, missed its deadline, or was still
                 queued or being made when the shop was cancelled.
+            RuntimeError: called by the handler making this very order (it would wait
+                for itself forever).
             Exception: whatever the handler raised.
         """
         if self._state == _DONE:
             await trio.lowlevel.checkpoint_if_cancelled()
             await trio.lowlevel.cancel_shielded_checkpoint()
         else:
+            if self._maker is trio.lowlevel.current_task():
+                await trio.lowlevel.checkpoint()
+                raise RuntimeError(
+                    "a handler cannot wait for the result of its own order: it would wait forever"
+                )
             if self._event is None:
                 self._event = trio.Event()
             if self.deadline is not None and self._state == _QUEUED:
@@ -149,7 +161,7 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
         if self._reason is not None:
             raise OrderCancelled(self._reason)
         if self._error is not None:
-            raise self._error
+            raise self._error.with_traceback(self._error_tb)
         return self._value  # type: ignore[return-value]
 
     def outcome(self) -> outcome.Outcome[ResultT]:
@@ -166,7 +178,7 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
         if self._reason is not None:
             return outcome.Error(OrderCancelled(self._reason))
         if self._error is not None:
-            return outcome.Error(self._error)
+            return outcome.Error(self._error.with_traceback(self._error_tb))
         return outcome.Value(self._value)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
@@ -191,6 +203,7 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
 
     def _resolve_error(self, error: BaseException) -> None:
         self._error = error
+        self._error_tb = error.__traceback__
         self._shop._failed += 1
         self._finish()
 
@@ -202,6 +215,7 @@ class Ticket(Generic[ResultT], metaclass=NoPublicConstructor):
     def _finish(self) -> None:
         self._state = _DONE
         self._scope = None
+        self._maker = None
         if self._event is not None:
             self._event.set()
 
@@ -263,6 +277,9 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
     _closed: bool = attrs.field(init=False, default=False)
     _stop_reason: str | None = attrs.field(init=False, default=None)
     _staff_scope: trio.CancelScope | None = attrs.field(init=False, default=None)
+    # Baristas not yet waiting for their first order, and the event the last one sets.
+    _starting: int = attrs.field(init=False, default=0)
+    _crew_ready: trio.Event | None = attrs.field(init=False, default=None)
     _in_progress: int = attrs.field(init=False, default=0)
     _accepted: int = attrs.field(init=False, default=0)
     _completed: int = attrs.field(init=False, default=0)
@@ -479,8 +496,13 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
         try:
             async with trio.open_nursery() as staff:
                 self._staff_scope = staff.cancel_scope
+                self._starting = self._baristas
+                self._crew_ready = ready = trio.Event()
                 for _ in range(self._baristas):
                     staff.start_soon(self._barista)
+                # The block starts once every barista waits for an order, so that a
+                # try_place_order at once finds them free.
+                await ready.wait()
                 task_status.started()
         finally:
             # The crew has gone home. Whatever is still queued was never made.
@@ -498,6 +520,7 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
         """Make orders under *scope*. True: the shop closed and drained. False: *scope*
         was cancelled (a withdrawn or late order) and the barista needs a fresh one."""
         handler = self._handler
+        me = trio.lowlevel.current_task()
         while True:
             ticket = self._next_order()
             if ticket is None:
@@ -513,6 +536,11 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
             if self._stop_reason is not None:
                 self._skip(ticket, self._stop_reason)
                 continue
+            if self._closed and trio.current_effective_deadline() <= trio.current_time():
+                # The grace period ran out, or the block is being cancelled from outside,
+                # while handlers without a checkpoint kept the crew from noticing.
+                self._skip(ticket, self._staff_stop_reason())
+                continue
             deadline = ticket.deadline
             if deadline is not None:
                 if trio.current_time() >= deadline:
@@ -520,6 +548,7 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
                     continue
                 scope.deadline = deadline
             ticket._scope = scope
+            ticket._maker = me
             try:
                 value = await handler(ticket.order)
             except Exception as exc:
@@ -527,7 +556,18 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
                 ticket._resolve_error(exc)
             except BaseException as exc:
                 self._in_progress -= 1
-                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                if isinstance(exc, BaseExceptionGroup):
+                    cancels, failure = exc.split(trio.Cancelled)
+                    if cancels is not None and isinstance(failure, ExceptionGroup):
+                        # The handler failed while it was being cancelled (a task in its
+                        # nursery failed on the way out). The failure is the order's, as
+                        # any handler exception; the cancellation goes on to its scope.
+                        ticket._resolve_error(failure)
+                        raise cancels from exc
+                    interrupted = exc.subgroup((KeyboardInterrupt, SystemExit)) is not None
+                else:
+                    interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+                if interrupted:
                     ticket._resolve_cancelled(_INTERRUPTED)
                 else:
                     ticket._resolve_cancelled(self._cancel_reason(ticket))
@@ -548,6 +588,10 @@ class Shop(Generic[OrderT, ResultT], metaclass=NoPublicConstructor):
     async def _wait_for_order(self) -> Ticket[ResultT] | None:
         task = trio.lowlevel.current_task()
         self._idle.append(task)
+        if self._starting:
+            self._starting -= 1
+            if not self._starting and self._crew_ready is not None:
+                self._crew_ready.set()
 
         def abort(_: trio.lowlevel.RaiseCancelT) -> trio.lowlevel.Abort:
             self._idle.remove(task)
@@ -621,20 +665,38 @@ async def _run_shop(
     shop: Shop[OrderT, ResultT], grace_period: float | None
 ) -> AsyncIterator[Shop[OrderT, ResultT]]:
     body_error: BaseException | None = None
-    async with trio.open_nursery() as nursery:
-        # The crew runs in a nursery of its own, so cancelling the shop never cancels
-        # the body of the ``async with`` block.
-        await nursery.start(shop._run_staff)
-        try:
-            yield shop
-        except BaseException as exc:
-            # Not re-raised inside the nursery: that would wrap it in an ExceptionGroup.
-            body_error = exc
-            shop._stop(_SHOP_CANCELLED)
+    try:
+        async with trio.open_nursery() as nursery:
+            # The crew runs in a nursery of its own, so cancelling the shop never cancels
+            # the body of the ``async with`` block.
+            await nursery.start(shop._run_staff)
+            try:
+                yield shop
+            except BaseException as exc:
+                # Not re-raised inside the nursery: that would wrap it in an ExceptionGroup.
+                body_error = exc
+                shop._stop(_SHOP_CANCELLED)
+            else:
+                shop.close()
+                if grace_period is not None and shop._staff_scope is not None:
+                    shop._staff_scope.deadline = trio.current_time() + grace_period
+    except BaseExceptionGroup as group:
+        _, failures = group.split(trio.Cancelled)
+        if failures is None:
+            # Only the baristas' cancellations: an enclosing scope is cancelling the
+            # block. It leaves as the body's exception, or as one plain Cancelled.
+            if body_error is None:
+                await trio.lowlevel.checkpoint_if_cancelled()
+                raise
+        elif body_error is None or isinstance(body_error, trio.Cancelled):
+            raise
         else:
-            shop.close()
-            if grace_period is not None and shop._staff_scope is not None:
-                shop._staff_scope.deadline = trio.current_time() + grace_period
+            # The body failed and so did the crew (a KeyboardInterrupt in a handler):
+            # report both, lose neither.
+            body_error = BaseExceptionGroup(
+                "the body of the async with block and the shop's crew both failed",
+                [body_error, *failures.exceptions],
+            )
     if body_error is not None:
         try:
             raise body_error

@@ -31,6 +31,11 @@ def stamp() -> str:
     return f"[{now():7.2f}s]"
 
 
+def a(drink: str) -> str:
+    """``a latte``, ``an espresso``: the drink with its article, for the printed story."""
+    return f"an {drink}" if drink[0] in "aeiou" else f"a {drink}"
+
+
 def run(main: Callable[[], Awaitable[object]], description: str | None = None) -> None:
     """Parse ``--realtime`` and run *main* under Trio."""
     parser = argparse.ArgumentParser(description=description)

@@ -44,7 +44,7 @@ import attrs
 import trio
 
 import trioshop
-from _runner import now, run, stamp
+from _runner import a, now, run, stamp
 
 RECIPES = {
     "espresso": 0.11,
@@ -54,11 +54,6 @@ RECIPES = {
     "mocha": 0.23,
     "cappuccino": 0.16,
 }
-
-
-def a(drink: str) -> str:
-    """``a latte``, ``an espresso``."""
-    return f"an {drink}" if drink[0] in "aeiou" else f"a {drink}"
 
 
 @attrs.frozen

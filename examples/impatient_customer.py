@@ -46,7 +46,7 @@ import attrs
 import trio
 
 import trioshop
-from _runner import run, stamp
+from _runner import a, run, stamp
 
 RECIPES = {
     "pour-over": 0.4,
@@ -55,11 +55,6 @@ RECIPES = {
     "cold brew": 0.3,
     "mocha": 0.3,
 }
-
-
-def a(drink: str) -> str:
-    """``a latte``, ``an espresso``."""
-    return f"an {drink}" if drink[0] in "aeiou" else f"a {drink}"
 
 
 @attrs.frozen(repr=False)

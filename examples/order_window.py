@@ -35,17 +35,12 @@ from __future__ import annotations
 import attrs
 import trio
 
-from _runner import run, stamp
+from _runner import a, run, stamp
 
 SETUP = 0.2  # the barista turns the machine on before he opens the window
 RECIPES = {"espresso": 0.15, "latte": 0.2, "mocha": 0.15}
 #: (customer, drink, arrives at)
 CUSTOMERS = [("Ava", "espresso", 0.05), ("Ben", "latte", 0.1), ("Cleo", "mocha", 0.7)]
-
-
-def a(drink: str) -> str:
-    """``a latte``, ``an espresso``."""
-    return f"an {drink}" if drink[0] in "aeiou" else f"a {drink}"
 
 
 @attrs.frozen

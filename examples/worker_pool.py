@@ -47,7 +47,7 @@ import attrs
 import trio
 
 import trioshop
-from _runner import run, stamp
+from _runner import a, run, stamp
 
 #: How long each drink takes to make, in seconds.
 RECIPES = {
@@ -75,11 +75,6 @@ CUSTOMERS = [
 ]
 ARRIVAL_GAP = 0.05
 BARISTA_NAMES = ["Mo", "Lu", "Kai"]
-
-
-def a(drink: str) -> str:
-    """``a latte``, ``an espresso``."""
-    return f"an {drink}" if drink[0] in "aeiou" else f"a {drink}"
 
 
 @attrs.frozen
